@@ -1,0 +1,352 @@
+//! Parc's domain types: the inventory of one PC, as the agent collects it and
+//! the server stores it.
+//!
+//! This crate owns no I/O and knows nothing of the wire: `parc-proto`
+//! converts these types to and from protobuf, the agent fills them, the
+//! server stores and reasons about them. A section is an `Option`: `None`
+//! means "could not be read", and the reason is in
+//! [`Inventory::unknown_sections`]. An empty list is a real, read answer.
+
+use serde::{Deserialize, Serialize};
+
+/// One collection of a PC's state.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Inventory {
+    /// Seconds since the Unix epoch, by the agent's clock.
+    pub collected_at: i64,
+    pub hostname: String,
+    /// The OS's stable machine identifier, the key for re-enrollment.
+    pub machine_id: String,
+    pub agent_version: String,
+    pub system: Option<System>,
+    pub os: Option<OperatingSystem>,
+    pub cpu: Option<Cpu>,
+    pub memory: Option<Memory>,
+    /// `None` when the volumes could not be listed.
+    pub volumes: Option<Vec<Volume>>,
+    /// `None` when the interfaces could not be listed.
+    pub network_interfaces: Option<Vec<NetworkInterface>>,
+    /// What could not be read, and why.
+    pub unknown_sections: Vec<UnknownSection>,
+}
+
+impl Inventory {
+    /// The volume the OS runs from, when the agent recognised one.
+    pub fn system_volume(&self) -> Option<&Volume> {
+        self.volumes.as_ref()?.iter().find(|v| v.is_system)
+    }
+}
+
+/// A section the agent could not read, with the reason, so that "unknown" is
+/// never mistaken for "none".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownSection {
+    pub section: Section,
+    pub reason: String,
+}
+
+/// The sections of an inventory, named as on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Section {
+    System,
+    Os,
+    Cpu,
+    Memory,
+    Volumes,
+    NetworkInterfaces,
+}
+
+impl Section {
+    pub const ALL: [Section; 6] = [
+        Section::System,
+        Section::Os,
+        Section::Cpu,
+        Section::Memory,
+        Section::Volumes,
+        Section::NetworkInterfaces,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Section::System => "system",
+            Section::Os => "os",
+            Section::Cpu => "cpu",
+            Section::Memory => "memory",
+            Section::Volumes => "volumes",
+            Section::NetworkInterfaces => "network_interfaces",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Section> {
+        Section::ALL.into_iter().find(|s| s.name() == name)
+    }
+}
+
+impl std::fmt::Display for Section {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The physical form of a machine, which decides who can take it home.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChassisKind {
+    #[default]
+    Unknown,
+    Desktop,
+    Laptop,
+    AllInOne,
+    Tablet,
+    Server,
+    VirtualMachine,
+    Other,
+}
+
+impl ChassisKind {
+    /// Maps an SMBIOS chassis type number (DMI type 3, "Type") to a kind.
+    pub fn from_smbios_type(code: u32) -> ChassisKind {
+        match code {
+            3 | 4 | 5 | 6 | 7 | 15 | 16 | 24 | 35 | 36 => ChassisKind::Desktop,
+            8 | 9 | 10 | 14 | 31 | 32 => ChassisKind::Laptop,
+            13 => ChassisKind::AllInOne,
+            11 | 30 => ChassisKind::Tablet,
+            17 | 23 | 25 | 28 | 29 => ChassisKind::Server,
+            1 => ChassisKind::Other,
+            _ => ChassisKind::Unknown,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ChassisKind::Unknown => "unknown",
+            ChassisKind::Desktop => "desktop",
+            ChassisKind::Laptop => "laptop",
+            ChassisKind::AllInOne => "all-in-one",
+            ChassisKind::Tablet => "tablet",
+            ChassisKind::Server => "server",
+            ChassisKind::VirtualMachine => "vm",
+            ChassisKind::Other => "other",
+        }
+    }
+}
+
+/// What the firmware (SMBIOS/DMI) says about the machine.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct System {
+    pub manufacturer: String,
+    pub model: String,
+    pub serial_number: String,
+    pub smbios_uuid: String,
+    pub chassis: ChassisKind,
+    pub bios_vendor: String,
+    pub bios_version: String,
+    /// ISO 8601 (YYYY-MM-DD), empty when unknown.
+    pub bios_release_date: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OperatingSystem {
+    pub name: String,
+    pub version: String,
+    pub build: String,
+    pub kernel: String,
+    pub architecture: String,
+    /// Seconds since the Unix epoch; 0 when unknown.
+    pub last_boot: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Cpu {
+    pub model: String,
+    pub vendor: String,
+    pub physical_cores: u32,
+    pub logical_threads: u32,
+    pub frequency_mhz: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Memory {
+    pub total_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageKind {
+    #[default]
+    Unknown,
+    Hdd,
+    Ssd,
+    Nvme,
+}
+
+impl StorageKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            StorageKind::Unknown => "unknown",
+            StorageKind::Hdd => "HDD",
+            StorageKind::Ssd => "SSD",
+            StorageKind::Nvme => "NVMe",
+        }
+    }
+}
+
+/// A mounted file system.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Volume {
+    pub name: String,
+    pub mount_point: String,
+    pub file_system: String,
+    pub kind: StorageKind,
+    pub total_bytes: u64,
+    pub available_bytes: u64,
+    pub removable: bool,
+    /// The volume the OS runs from (`/` or `C:\`).
+    pub is_system: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NetworkInterface {
+    pub name: String,
+    /// Lower-case `aa:bb:cc:dd:ee:ff`; empty when the interface has none.
+    pub mac_address: String,
+    /// `10.1.2.3/24`-style addresses.
+    pub addresses: Vec<String>,
+}
+
+/// A device as the fleet list shows it: its identity plus the few facts
+/// people scan for, taken from its latest inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DeviceSummary {
+    pub id: u64,
+    pub hostname: String,
+    pub machine_id: String,
+    /// Seconds since the Unix epoch.
+    pub enrolled_at: i64,
+    /// Seconds since the Unix epoch; `None` until the first report.
+    pub last_seen_at: Option<i64>,
+    pub os_name: String,
+    pub os_version: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub chassis: ChassisKind,
+    pub cpu_model: String,
+    pub cpu_cores: u32,
+    pub ram_bytes: u64,
+    pub system_storage: StorageKind,
+    pub serial_number: String,
+    pub revoked: bool,
+}
+
+impl DeviceSummary {
+    /// Copies the listed facts from an inventory onto this summary.
+    pub fn fill_from(&mut self, inventory: &Inventory) {
+        self.hostname.clone_from(&inventory.hostname);
+        if let Some(os) = &inventory.os {
+            self.os_name.clone_from(&os.name);
+            self.os_version.clone_from(&os.version);
+        }
+        if let Some(system) = &inventory.system {
+            self.manufacturer.clone_from(&system.manufacturer);
+            self.model.clone_from(&system.model);
+            self.chassis = system.chassis;
+            self.serial_number.clone_from(&system.serial_number);
+        }
+        if let Some(cpu) = &inventory.cpu {
+            self.cpu_model.clone_from(&cpu.model);
+            self.cpu_cores = cpu.physical_cores;
+        }
+        if let Some(memory) = &inventory.memory {
+            self.ram_bytes = memory.total_bytes;
+        }
+        if let Some(volume) = inventory.system_volume() {
+            self.system_storage = volume.kind;
+        }
+    }
+}
+
+/// A device with its latest inventory (`None` before its first report).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Device {
+    pub summary: DeviceSummary,
+    pub inventory: Option<Inventory>,
+}
+
+/// Formats a byte count the way IT people say it: "7.7 GiB", "512 MiB".
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else if value >= 100.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smbios_chassis_codes_map_to_the_kinds_planners_use() {
+        assert_eq!(ChassisKind::from_smbios_type(10), ChassisKind::Laptop); // Notebook
+        assert_eq!(ChassisKind::from_smbios_type(9), ChassisKind::Laptop); // Laptop
+        assert_eq!(ChassisKind::from_smbios_type(3), ChassisKind::Desktop);
+        assert_eq!(ChassisKind::from_smbios_type(7), ChassisKind::Desktop); // Tower
+        assert_eq!(ChassisKind::from_smbios_type(15), ChassisKind::Desktop); // Space-saving
+        assert_eq!(ChassisKind::from_smbios_type(13), ChassisKind::AllInOne);
+        assert_eq!(ChassisKind::from_smbios_type(1), ChassisKind::Other);
+        assert_eq!(ChassisKind::from_smbios_type(2), ChassisKind::Unknown);
+        assert_eq!(ChassisKind::from_smbios_type(200), ChassisKind::Unknown);
+    }
+
+    #[test]
+    fn section_names_round_trip() {
+        for section in Section::ALL {
+            assert_eq!(Section::from_name(section.name()), Some(section));
+        }
+        assert_eq!(Section::from_name("software"), None);
+    }
+
+    #[test]
+    fn human_bytes_reads_like_a_person_writes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(8 * 1024 * 1024 * 1024), "8.0 GiB");
+        assert_eq!(human_bytes(256 * 1024 * 1024 * 1024), "256 GiB");
+        assert_eq!(human_bytes(1536 * 1024), "1.5 MiB");
+    }
+
+    #[test]
+    fn system_volume_is_found_among_volumes() {
+        let inventory = Inventory {
+            volumes: Some(vec![
+                Volume { mount_point: "/boot".into(), ..Volume::default() },
+                Volume { mount_point: "/".into(), is_system: true, ..Volume::default() },
+            ]),
+            ..Inventory::default()
+        };
+        assert_eq!(inventory.system_volume().map(|v| v.mount_point.as_str()), Some("/"));
+        assert_eq!(Inventory::default().system_volume(), None);
+    }
+
+    #[test]
+    fn inventory_json_names_sections_in_snake_case() {
+        let inventory = Inventory {
+            unknown_sections: vec![UnknownSection {
+                section: Section::NetworkInterfaces,
+                reason: "timed out".into(),
+            }],
+            ..Inventory::default()
+        };
+        let json = serde_json::to_string(&inventory).unwrap();
+        assert!(json.contains(r#""section":"network_interfaces""#), "{json}");
+    }
+}

@@ -1,0 +1,24 @@
+//! Explicit limits on what one message may carry. The server rejects a
+//! message past any of them with `INVALID_ARGUMENT` naming the field; the
+//! agent trims what it collects to stay inside them.
+
+/// Largest encoded message either side accepts.
+pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// Hostnames: 255 per RFC 1035, which also bounds NetBIOS names.
+pub const MAX_HOSTNAME_LEN: usize = 255;
+/// Machine identifiers (a GUID or /etc/machine-id is far shorter).
+pub const MAX_MACHINE_ID_LEN: usize = 128;
+/// Any other string field.
+pub const MAX_STRING_LEN: usize = 1024;
+/// Mounted volumes in one inventory.
+pub const MAX_VOLUMES: usize = 256;
+/// Network interfaces in one inventory.
+pub const MAX_NETWORK_INTERFACES: usize = 256;
+/// Addresses on one interface.
+pub const MAX_ADDRESSES_PER_INTERFACE: usize = 64;
+/// Unknown-section entries in one inventory.
+pub const MAX_UNKNOWN_SECTIONS: usize = 64;
+/// Devices in one ListDevices page.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// Page size when the request says 0.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
