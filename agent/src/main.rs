@@ -1,1 +1,139 @@
-fn main(){}
+//! `parc-agent`: the endpoint agent's command line. Parses arguments, sets
+//! up logging and hands over to the library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use parc_agent::collect::{collect, CollectOptions};
+use parc_agent::runner::{run, RetryPolicy, RunOptions};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Parc endpoint agent: reports this PC's hardware and software to a
+/// parc-server. It only reports; it never runs anything the server sends.
+#[derive(Parser)]
+#[command(name = "parc-agent", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print this machine's inventory as JSON, without talking to any server.
+    Collect {
+        /// Read Linux files under this root instead of / (for tests).
+        #[arg(long, default_value = "/", hide = true)]
+        root: PathBuf,
+    },
+    /// Enroll once, then report at the interval the server asks for.
+    Run {
+        /// The parc-server gRPC URL.
+        #[arg(long, env = "PARC_SERVER_URL", default_value = parc_proto::DEFAULT_SERVER_URL)]
+        server: String,
+        /// The fleet's enrollment secret; needed only until enrolled.
+        #[arg(long, env = "PARC_ENROLL_SECRET", hide_env_values = true)]
+        enroll_secret: Option<String>,
+        /// Where the node key and report state are kept.
+        #[arg(long, env = "PARC_STATE_DIR", default_value = default_state_dir())]
+        state_dir: PathBuf,
+        /// Report once and exit (for scripts and tests): 0 when the report
+        /// was stored, 1 otherwise.
+        #[arg(long)]
+        once: bool,
+    },
+}
+
+fn default_state_dir() -> &'static str {
+    if cfg!(windows) {
+        r"C:\ProgramData\Parc\state"
+    } else {
+        "/var/lib/parc-agent"
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(execute(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Collect { root } => {
+            let options = CollectOptions { root, ..CollectOptions::default() };
+            let inventory = collect(&options, now_unix()).await;
+            println!("{}", serde_json::to_string_pretty(&inventory).context("cannot encode the inventory")?);
+            Ok(())
+        }
+        Command::Run { server, enroll_secret, state_dir, once } => {
+            let options = RunOptions {
+                server_url: server,
+                enroll_secret,
+                state_dir,
+                once,
+                collect: CollectOptions::default(),
+                retry: RetryPolicy::default(),
+            };
+            tokio::select! {
+                outcome = run(&options) => {
+                    let ack = outcome?;
+                    tracing::info!(device_id = ack.device_id, stored = ack.stored, "report done");
+                    Ok(())
+                }
+                () = shutdown_signal() => {
+                    tracing::info!("stopping");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

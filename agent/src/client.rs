@@ -1,0 +1,120 @@
+//! The agent's side of `AgentService`: enroll and report, with errors sorted
+//! by what the agent should do about them.
+
+use parc_model::Inventory;
+use parc_proto::pb::agent_service_client::AgentServiceClient;
+use parc_proto::pb::{EnrollRequest, ReportRequest};
+use std::time::Duration;
+use tonic::transport::{Channel, Endpoint};
+use tonic::Code;
+
+/// What went wrong talking to the server, by what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// Wrong secret, or unknown/revoked node key.
+    #[error("refused by the server: {0}")]
+    Unauthenticated(String),
+    /// Not reachable or overloaded: try again later.
+    #[error("server unavailable: {0}")]
+    Unavailable(String),
+    /// The server refused the content: retrying the same will not help.
+    #[error("rejected by the server: {0}")]
+    Rejected(String),
+    #[error("bad server URL {url:?}: {reason}")]
+    BadUrl { url: String, reason: String },
+}
+
+/// Outcome of a stored (or ignored) report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportAck {
+    pub device_id: u64,
+    pub next_report_in: Duration,
+    pub stored: bool,
+    pub last_sequence: u64,
+}
+
+/// A connection to one parc-server. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AgentClient {
+    inner: AgentServiceClient<Channel>,
+}
+
+impl AgentClient {
+    /// Prepares a client; the connection is made on the first call, so an
+    /// unreachable server shows up as [`ClientError::Unavailable`] there.
+    pub fn new(server_url: &str) -> Result<AgentClient, ClientError> {
+        let bad_url = |reason: String| ClientError::BadUrl { url: server_url.to_string(), reason };
+        if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
+            return Err(bad_url("must start with http:// or https://".into()));
+        }
+        let endpoint = Endpoint::from_shared(server_url.to_string())
+            .map_err(|e| bad_url(e.to_string()))?
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .tcp_nodelay(true);
+        let channel = endpoint.connect_lazy();
+        Ok(AgentClient {
+            inner: AgentServiceClient::new(channel)
+                .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES),
+        })
+    }
+
+    pub async fn enroll(
+        &self,
+        enroll_secret: &str,
+        machine_id: &str,
+        hostname: &str,
+    ) -> Result<(u64, String), ClientError> {
+        let request = EnrollRequest {
+            enroll_secret: enroll_secret.to_string(),
+            machine_id: machine_id.to_string(),
+            hostname: hostname.to_string(),
+            agent_version: crate::AGENT_VERSION.to_string(),
+        };
+        let response = self.inner.clone().enroll(request).await.map_err(classify)?.into_inner();
+        Ok((response.device_id, response.node_key))
+    }
+
+    pub async fn report(&self, node_key: &str, sequence: u64, inventory: &Inventory) -> Result<ReportAck, ClientError> {
+        let request = ReportRequest {
+            node_key: node_key.to_string(),
+            sequence,
+            inventory: Some(parc_proto::convert::inventory_to_wire(inventory)),
+        };
+        let response = self.inner.clone().report(request).await.map_err(classify)?.into_inner();
+        Ok(ReportAck {
+            device_id: response.device_id,
+            next_report_in: Duration::from_secs(u64::from(response.next_report_in_seconds.max(1))),
+            stored: response.stored,
+            last_sequence: response.last_sequence,
+        })
+    }
+}
+
+fn classify(status: tonic::Status) -> ClientError {
+    let message = describe(&status);
+    match status.code() {
+        Code::Unauthenticated | Code::PermissionDenied => ClientError::Unauthenticated(message),
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange | Code::Unimplemented => {
+            ClientError::Rejected(message)
+        }
+        _ => ClientError::Unavailable(message),
+    }
+}
+
+/// The status message plus its error chain: tonic's transport errors say
+/// "transport error" and hide "Connection refused" in their sources.
+fn describe(status: &tonic::Status) -> String {
+    let mut text = status.message().to_string();
+    let mut source = std::error::Error::source(status);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,204 @@
+//! Pure functions that turn what the OS said into domain values. No I/O:
+//! the unit tests feed them captured text.
+
+use parc_model::{ChassisKind, System};
+use parc_proto::limits::MAX_STRING_LEN;
+
+/// Makes a string safe to report: control characters dropped, white space
+/// trimmed, length capped (on a character boundary) to the wire limit.
+pub fn sanitize(raw: &str) -> String {
+    let cleaned: String = raw.chars().filter(|c| !c.is_control()).collect();
+    let trimmed = cleaned.trim();
+    if trimmed.len() <= MAX_STRING_LEN {
+        return trimmed.to_string();
+    }
+    let mut end = MAX_STRING_LEN;
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    trimmed[..end].to_string()
+}
+
+/// Firmware placeholders that mean "nobody filled this in".
+pub fn is_placeholder(value: &str) -> bool {
+    let v = value.trim().to_ascii_lowercase();
+    v.is_empty()
+        || v == "--"
+        || v.contains("to be filled by o.e.m")
+        || v == "default string"
+        || v == "system product name"
+        || v == "system manufacturer"
+        || v == "not applicable"
+        || v == "none"
+        || v == "0"
+        || v.chars().all(|c| c == '0' || c == 'f' || c == '-' || c == ' ')
+}
+
+/// The DMI strings as the kernel exposes them (`/sys/class/dmi/id`) or
+/// Windows keeps them (`HKLM\HARDWARE\DESCRIPTION\System\BIOS`).
+#[derive(Debug, Default, Clone)]
+pub struct DmiStrings {
+    pub sys_vendor: String,
+    pub product_name: String,
+    pub product_version: String,
+    pub product_serial: String,
+    pub product_uuid: String,
+    pub board_vendor: String,
+    pub board_name: String,
+    /// SMBIOS chassis type number, when known.
+    pub chassis_type: Option<u32>,
+    pub bios_vendor: String,
+    pub bios_version: String,
+    /// As the firmware writes it: `MM/DD/YYYY`.
+    pub bios_date: String,
+}
+
+/// Builds the system section from DMI strings, choosing the name a person
+/// would use for the model: Lenovo puts the marketing name in the version
+/// field, white boxes leave placeholders and are named by their board.
+pub fn system_from_dmi(dmi: &DmiStrings) -> System {
+    let clean = |s: &str| if is_placeholder(s) { String::new() } else { sanitize(s) };
+    let mut manufacturer = clean(&dmi.sys_vendor);
+    let mut model = clean(&dmi.product_name);
+    if manufacturer.eq_ignore_ascii_case("lenovo") {
+        let version = clean(&dmi.product_version);
+        // "ThinkPad T14 Gen 3" is a model; a lone "ThinkPad" is only a family.
+        if version.contains(' ') {
+            model = version;
+        }
+    }
+    if manufacturer.is_empty() && model.is_empty() {
+        manufacturer = clean(&dmi.board_vendor);
+        model = clean(&dmi.board_name);
+    }
+    let chassis = if is_virtual_machine(&manufacturer, &model) {
+        ChassisKind::VirtualMachine
+    } else {
+        dmi.chassis_type.map(ChassisKind::from_smbios_type).unwrap_or_default()
+    };
+    System {
+        manufacturer,
+        model,
+        serial_number: clean(&dmi.product_serial),
+        smbios_uuid: clean(&dmi.product_uuid).to_ascii_lowercase(),
+        chassis,
+        bios_vendor: clean(&dmi.bios_vendor),
+        bios_version: clean(&dmi.bios_version),
+        bios_release_date: iso_date_from_bios(&dmi.bios_date).unwrap_or_default(),
+    }
+}
+
+fn is_virtual_machine(manufacturer: &str, model: &str) -> bool {
+    let m = manufacturer.to_ascii_lowercase();
+    let p = model.to_ascii_lowercase();
+    m.contains("qemu")
+        || m.contains("innotek")
+        || m.contains("vmware")
+        || m == "xen"
+        || p.contains("virtualbox")
+        || p.contains("kvm")
+        || (m.contains("microsoft") && p.contains("virtual machine"))
+}
+
+/// `MM/DD/YYYY` (SMBIOS) to `YYYY-MM-DD`; `None` when it is not a date.
+pub fn iso_date_from_bios(raw: &str) -> Option<String> {
+    let mut parts = raw.trim().split('/');
+    let month: u32 = parts.next()?.trim().parse().ok()?;
+    let day: u32 = parts.next()?.trim().parse().ok()?;
+    let mut year: u32 = parts.next()?.trim().parse().ok()?;
+    if parts.next().is_some() {
+        return None;
+    }
+    if year < 100 {
+        year += if year >= 80 { 1900 } else { 2000 };
+    }
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || !(1980..=2100).contains(&year) {
+        return None;
+    }
+    Some(format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// A machine-id file's content, if it holds a real identifier.
+pub fn machine_id_from_file(content: &str) -> Option<String> {
+    let id = content.trim();
+    let valid = (16..=64).contains(&id.len()) && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    (valid && !is_placeholder(id)).then(|| id.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dmi(vendor: &str, name: &str, version: &str) -> DmiStrings {
+        DmiStrings {
+            sys_vendor: vendor.into(),
+            product_name: name.into(),
+            product_version: version.into(),
+            chassis_type: Some(10),
+            bios_date: "06/03/2021".into(),
+            ..DmiStrings::default()
+        }
+    }
+
+    #[test]
+    fn lenovo_models_come_from_the_version_field() {
+        let system = system_from_dmi(&dmi("LENOVO", "10DR000TUK", "ThinkCentre E73"));
+        assert_eq!(system.model, "ThinkCentre E73");
+        // The 21CK only says "ThinkPad" there: keep the machine type.
+        let system = system_from_dmi(&dmi("LENOVO", "21CKCT01WW", "ThinkPad"));
+        assert_eq!(system.model, "21CKCT01WW");
+    }
+
+    #[test]
+    fn white_boxes_are_named_by_their_board() {
+        let mut strings = dmi("To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "To Be Filled By O.E.M.");
+        strings.board_vendor = "ASRock".into();
+        strings.board_name = "AB350M Pro4".into();
+        let system = system_from_dmi(&strings);
+        assert_eq!((system.manufacturer.as_str(), system.model.as_str()), ("ASRock", "AB350M Pro4"));
+    }
+
+    #[test]
+    fn virtual_machines_are_recognised_whatever_the_chassis_says() {
+        let system = system_from_dmi(&dmi("QEMU", "Standard PC (Q35 + ICH9, 2009)", "pc-q35-8.2"));
+        assert_eq!(system.chassis, ChassisKind::VirtualMachine);
+        assert_eq!(system_from_dmi(&dmi("Dell Inc.", "Latitude 3310", "")).chassis, ChassisKind::Laptop);
+    }
+
+    #[test]
+    fn bios_dates_become_iso_dates() {
+        assert_eq!(iso_date_from_bios("10/18/2011").as_deref(), Some("2011-10-18"));
+        assert_eq!(iso_date_from_bios("12/01/20").as_deref(), Some("2020-12-01"));
+        assert_eq!(iso_date_from_bios("13/01/2020"), None);
+        assert_eq!(iso_date_from_bios("garbage"), None);
+        assert_eq!(iso_date_from_bios("1/2/3/4"), None);
+    }
+
+    #[test]
+    fn sanitize_drops_control_characters_and_caps_length() {
+        assert_eq!(sanitize("  Dell\u{0}\u{7} Inc.\n"), "Dell Inc.");
+        let long = "é".repeat(MAX_STRING_LEN);
+        let capped = sanitize(&long);
+        assert!(capped.len() <= MAX_STRING_LEN && capped.chars().all(|c| c == 'é'));
+    }
+
+    #[test]
+    fn placeholder_serials_and_ids_are_dropped() {
+        let mut strings = dmi("HP", "HP ProDesk 400 G7 Microtower PC", "");
+        strings.product_serial = "To Be Filled By O.E.M.".into();
+        strings.product_uuid = "00000000-0000-0000-0000-000000000000".into();
+        let system = system_from_dmi(&strings);
+        assert_eq!((system.serial_number.as_str(), system.smbios_uuid.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn machine_ids_must_look_like_identifiers() {
+        assert_eq!(
+            machine_id_from_file("0123456789ABCDEF0123456789abcdef\n").as_deref(),
+            Some("0123456789abcdef0123456789abcdef")
+        );
+        assert_eq!(machine_id_from_file(""), None);
+        assert_eq!(machine_id_from_file("uninitialized\n"), None);
+        assert_eq!(machine_id_from_file("00000000000000000000000000000000"), None);
+    }
+}

@@ -1,0 +1,214 @@
+//! The agent's loop: collect, enroll when needed, report, sleep; and what to
+//! do when the server is away or says no.
+//!
+//! `--once` makes a single cycle with a few quick retries and returns the
+//! outcome; the service mode runs until it is stopped and never gives up:
+//! an unreachable server means backoff, a refused secret means a long wait,
+//! never a tight loop.
+
+use crate::client::{AgentClient, ClientError, ReportAck};
+use crate::collect::{collect, CollectOptions};
+use crate::schedule::{jittered, Backoff};
+use crate::state::{AgentState, Enrollment, StateDir, StateError};
+use rand::Rng;
+use std::path::PathBuf;
+use std::time::Duration;
+use tracing::{error, info, warn};
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub server_url: String,
+    /// Needed only until the agent is enrolled.
+    pub enroll_secret: Option<String>,
+    pub state_dir: PathBuf,
+    /// One report, then return.
+    pub once: bool,
+    pub collect: CollectOptions,
+    pub retry: RetryPolicy,
+}
+
+/// How hard to insist when things fail.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// First backoff ceiling after a failure.
+    pub base: Duration,
+    /// Largest backoff between two tries.
+    pub cap: Duration,
+    /// Tries `--once` makes before it gives up.
+    pub once_attempts: u32,
+    /// Wait after the server refused the enrollment secret or a report's
+    /// content: a person must fix something first.
+    pub after_refusal: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            base: Duration::from_secs(1),
+            cap: Duration::from_secs(15 * 60),
+            once_attempts: 3,
+            after_refusal: Duration::from_secs(3600),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("enrollment refused by {server}: {reason}")]
+    EnrollRefused { server: String, reason: String },
+    #[error("not enrolled yet and no enrollment secret given (--enroll-secret or PARC_ENROLL_SECRET)")]
+    NoEnrollSecret,
+    #[error("{server} rejected the report: {reason}")]
+    ReportRejected { server: String, reason: String },
+    #[error("gave up after {attempts} attempts: {last}")]
+    GaveUp { attempts: u32, last: ClientError },
+    #[error(transparent)]
+    Client(ClientError),
+}
+
+/// What one successful cycle achieved.
+pub type CycleOutcome = ReportAck;
+
+/// Runs the agent. Returns after one report with `once`; otherwise only
+/// for errors that no wait can cure (a bad URL, an unreadable state file).
+pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
+    let states = StateDir::open(&options.state_dir)?;
+    let mut state = states.load()?;
+    let client = AgentClient::new(&options.server_url).map_err(RunError::Client)?;
+    let mut backoff = Backoff::new(options.retry.base, options.retry.cap);
+    let mut rng = rand::rng();
+    loop {
+        let wait = match cycle(&client, &states, &mut state, options).await {
+            Ok(ack) => {
+                backoff.reset();
+                if options.once {
+                    return Ok(ack);
+                }
+                let wait = jittered(ack.next_report_in, &mut rng);
+                info!(device_id = ack.device_id, next_report_in = %humantime::format_duration(rounded(wait)), "report sent");
+                wait
+            }
+            Err(CycleError::Retry(last)) => {
+                if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
+                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
+                }
+                let wait = backoff.next_delay(&mut rng);
+                warn!(server = %options.server_url, reason = %last, retry_in = %humantime::format_duration(rounded(wait)), "report failed, will retry");
+                wait
+            }
+            Err(CycleError::Fatal(error)) => {
+                let refusal = matches!(error, RunError::EnrollRefused { .. } | RunError::ReportRejected { .. });
+                if options.once || !refusal {
+                    return Err(error);
+                }
+                let wait = options.retry.after_refusal;
+                error!(%error, retry_in = %humantime::format_duration(wait), "server refused, waiting before trying again");
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn rounded(duration: Duration) -> Duration {
+    Duration::from_secs(duration.as_secs().max(if duration.is_zero() { 0 } else { 1 }))
+}
+
+enum CycleError {
+    /// Worth trying again soon, with backoff.
+    Retry(ClientError),
+    Fatal(RunError),
+}
+
+impl From<StateError> for CycleError {
+    fn from(error: StateError) -> Self {
+        CycleError::Fatal(RunError::State(error))
+    }
+}
+
+async fn cycle(
+    client: &AgentClient,
+    states: &StateDir,
+    state: &mut AgentState,
+    options: &RunOptions,
+) -> Result<ReportAck, CycleError> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut inventory = collect(&options.collect, i64::try_from(now).unwrap_or(i64::MAX)).await;
+    if inventory.machine_id.is_empty() {
+        inventory.machine_id = fallback_machine_id(states, state)?;
+    }
+
+    let mut reenrolled = false;
+    loop {
+        let node_key = match &state.enrollment {
+            Some(enrollment) if enrollment.server_url == options.server_url => enrollment.node_key.clone(),
+            _ => enroll(client, states, state, options, &inventory).await?,
+        };
+        state.sequence += 1;
+        states.save(state)?;
+        match client.report(&node_key, state.sequence, &inventory).await {
+            Ok(ack) => {
+                if !ack.stored {
+                    warn!(sequence = state.sequence, server_sequence = ack.last_sequence, "server ignored a stale report; catching up");
+                }
+                if ack.last_sequence > state.sequence {
+                    state.sequence = ack.last_sequence;
+                    states.save(state)?;
+                }
+                return Ok(ack);
+            }
+            Err(ClientError::Unauthenticated(reason)) if !reenrolled => {
+                warn!(%reason, "node key refused, enrolling again");
+                state.enrollment = None;
+                reenrolled = true;
+            }
+            Err(ClientError::Rejected(reason)) => {
+                return Err(CycleError::Fatal(RunError::ReportRejected { server: options.server_url.clone(), reason }))
+            }
+            Err(ClientError::Unavailable(reason)) => return Err(CycleError::Retry(ClientError::Unavailable(reason))),
+            Err(other) => return Err(CycleError::Fatal(RunError::Client(other))),
+        }
+    }
+}
+
+async fn enroll(
+    client: &AgentClient,
+    states: &StateDir,
+    state: &mut AgentState,
+    options: &RunOptions,
+    inventory: &parc_model::Inventory,
+) -> Result<String, CycleError> {
+    let secret = options.enroll_secret.as_deref().ok_or(CycleError::Fatal(RunError::NoEnrollSecret))?;
+    match client.enroll(secret, &inventory.machine_id, &inventory.hostname).await {
+        Ok((device_id, node_key)) => {
+            info!(device_id, server = %options.server_url, "enrolled");
+            state.enrollment =
+                Some(Enrollment { server_url: options.server_url.clone(), device_id, node_key: node_key.clone() });
+            state.sequence = 0;
+            states.save(state)?;
+            Ok(node_key)
+        }
+        Err(ClientError::Unauthenticated(reason)) => {
+            Err(CycleError::Fatal(RunError::EnrollRefused { server: options.server_url.clone(), reason }))
+        }
+        Err(ClientError::Unavailable(reason)) => Err(CycleError::Retry(ClientError::Unavailable(reason))),
+        Err(ClientError::Rejected(reason)) => {
+            Err(CycleError::Fatal(RunError::EnrollRefused { server: options.server_url.clone(), reason }))
+        }
+        Err(other) => Err(CycleError::Fatal(RunError::Client(other))),
+    }
+}
+
+fn fallback_machine_id(states: &StateDir, state: &mut AgentState) -> Result<String, StateError> {
+    if let Some(id) = &state.fallback_machine_id {
+        return Ok(id.clone());
+    }
+    let bytes: [u8; 16] = rand::rng().random();
+    let id = hex::encode(bytes);
+    warn!(machine_id = %id, "the OS has no machine id; using a generated one kept in the state directory");
+    state.fallback_machine_id = Some(id.clone());
+    states.save(state)?;
+    Ok(id)
+}

@@ -1,0 +1,142 @@
+//! parc-server's configuration: one struct, read once from an optional TOML
+//! file, then the environment and flags on top, validated before serving.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What `parc-server serve` needs to run.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub db: PathBuf,
+    pub listen: SocketAddr,
+    pub enroll_secret: String,
+    pub report_interval: Duration,
+}
+
+/// The TOML file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub db: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub enroll_secret: Option<String>,
+    /// A duration such as "1h" or "30m".
+    pub report_interval: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ConfigFile {
+    pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+    }
+}
+
+/// The shortest and longest report intervals a server may ask for.
+pub const MIN_REPORT_INTERVAL: Duration = Duration::from_secs(10);
+pub const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// An enrollment secret shorter than this is refused.
+pub const MIN_SECRET_LEN: usize = 12;
+
+/// Values given on the command line or in the environment (flags win).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub db: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub enroll_secret: Option<String>,
+    pub report_interval: Option<String>,
+}
+
+impl ServeConfig {
+    /// Merges file and overrides and validates the result.
+    pub fn resolve(file: ConfigFile, overrides: Overrides) -> Result<ServeConfig, ConfigError> {
+        let db = overrides
+            .db
+            .or(file.db)
+            .ok_or_else(|| ConfigError::Invalid("no database path: give --db PATH or `db` in the config file".into()))?;
+        let listen = match overrides.listen.or(file.listen) {
+            Some(listen) => listen,
+            None => parc_proto::DEFAULT_GRPC_ADDR
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("default listen address: {e}")))?,
+        };
+        let enroll_secret = overrides.enroll_secret.or(file.enroll_secret).ok_or_else(|| {
+            ConfigError::Invalid(
+                "no enrollment secret: set PARC_ENROLL_SECRET, --enroll-secret or `enroll_secret` in the config file"
+                    .into(),
+            )
+        })?;
+        if enroll_secret.trim().len() < MIN_SECRET_LEN {
+            return Err(ConfigError::Invalid(format!(
+                "enrollment secret: {} characters, at least {MIN_SECRET_LEN} needed",
+                enroll_secret.trim().len()
+            )));
+        }
+        let report_interval = match overrides.report_interval.or(file.report_interval) {
+            Some(text) => humantime::parse_duration(&text)
+                .map_err(|e| ConfigError::Invalid(format!("report_interval {text:?}: {e}")))?,
+            None => Duration::from_secs(3600),
+        };
+        if !(MIN_REPORT_INTERVAL..=MAX_REPORT_INTERVAL).contains(&report_interval) {
+            return Err(ConfigError::Invalid(format!(
+                "report_interval: {} is outside 10s..7days",
+                humantime::format_duration(report_interval)
+            )));
+        }
+        Ok(ServeConfig { db, listen, enroll_secret: enroll_secret.trim().to_string(), report_interval })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Overrides {
+        Overrides { db: Some("x.db".into()), enroll_secret: Some("a-long-enough-secret".into()), ..Overrides::default() }
+    }
+
+    #[test]
+    fn flags_win_over_the_file() {
+        let file = ConfigFile { db: Some("file.db".into()), report_interval: Some("2h".into()), ..ConfigFile::default() };
+        let config = ServeConfig::resolve(file, secret()).unwrap();
+        assert_eq!(config.db, PathBuf::from("x.db"));
+        assert_eq!(config.report_interval, Duration::from_secs(7200));
+        assert_eq!(config.listen.to_string(), parc_proto::DEFAULT_GRPC_ADDR);
+    }
+
+    #[test]
+    fn there_is_no_built_in_secret() {
+        let overrides = Overrides { enroll_secret: None, ..secret() };
+        let message = ServeConfig::resolve(ConfigFile::default(), overrides).unwrap_err().to_string();
+        assert!(message.contains("PARC_ENROLL_SECRET"), "{message}");
+    }
+
+    #[test]
+    fn short_secrets_and_silly_intervals_are_refused() {
+        let short = Overrides { enroll_secret: Some("abc".into()), ..secret() };
+        assert!(ServeConfig::resolve(ConfigFile::default(), short).unwrap_err().to_string().contains("at least 12"));
+        let fast = Overrides { report_interval: Some("1s".into()), ..secret() };
+        assert!(ServeConfig::resolve(ConfigFile::default(), fast).unwrap_err().to_string().contains("report_interval"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("parc-server.toml");
+        std::fs::write(&path, "db = \"a.db\"\nenrol_secret = \"typo\"\n").unwrap();
+        let message = ConfigFile::load(&path).unwrap_err().to_string();
+        assert!(message.contains("enrol_secret") && message.contains("parc-server.toml"), "{message}");
+    }
+}

@@ -1,0 +1,78 @@
+//! The gRPC edge: `AgentService` for endpoints, `FleetService` for IT ops,
+//! plus standard health checking and server reflection so that grpcurl and
+//! load balancers work without our .proto files.
+
+mod agent;
+mod fleet;
+
+use crate::storage::Storage;
+use parc_proto::limits::MAX_MESSAGE_BYTES;
+use parc_proto::pb::agent_service_server::AgentServiceServer;
+use parc_proto::pb::fleet_service_server::FleetServiceServer;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub storage: Arc<Storage>,
+    /// SHA-256 of the enrollment secret; compared in constant time.
+    enroll_secret_hash: [u8; 32],
+    pub report_interval: Duration,
+}
+
+impl AppState {
+    pub fn new(storage: Arc<Storage>, enroll_secret: &str, report_interval: Duration) -> AppState {
+        AppState { storage, enroll_secret_hash: sha256(enroll_secret.as_bytes()), report_interval }
+    }
+
+    fn secret_matches(&self, candidate: &str) -> bool {
+        let candidate = sha256(candidate.as_bytes());
+        candidate.iter().zip(self.enroll_secret_hash.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Node keys are stored hashed: a stolen database holds no usable key.
+pub fn node_key_hash(node_key: &str) -> String {
+    hex::encode(sha256(node_key.as_bytes()))
+}
+
+/// Serves gRPC on `listener` until `shutdown` completes, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter.set_serving::<AgentServiceServer<agent::AgentApi>>().await;
+    health_reporter.set_serving::<FleetServiceServer<fleet::FleetApi>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(parc_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .expect("the embedded descriptor sets are valid");
+
+    let agent = AgentServiceServer::new(agent::AgentApi::new(state.clone()))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let fleet = FleetServiceServer::new(fleet::FleetApi::new(state))
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+
+    tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(60)))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(agent)
+        .add_service(fleet)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await
+}
