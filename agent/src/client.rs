@@ -93,7 +93,7 @@ impl AgentClient {
 }
 
 fn classify(status: tonic::Status) -> ClientError {
-    let message = describe(&status);
+    let message = parc_proto::status_text(&status);
     match status.code() {
         Code::Unauthenticated | Code::PermissionDenied => ClientError::Unauthenticated(message),
         Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange | Code::Unimplemented => {
@@ -101,20 +101,4 @@ fn classify(status: tonic::Status) -> ClientError {
         }
         _ => ClientError::Unavailable(message),
     }
-}
-
-/// The status message plus its error chain: tonic's transport errors say
-/// "transport error" and hide "Connection refused" in their sources.
-fn describe(status: &tonic::Status) -> String {
-    let mut text = status.message().to_string();
-    let mut source = std::error::Error::source(status);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -24,3 +24,22 @@ pub const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:4750";
 
 /// [`DEFAULT_GRPC_ADDR`] as a URL for clients.
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:4750";
+
+/// A status's message plus its error chain, without repeats. tonic's
+/// transport errors say "transport error" and hide "Connection refused" in
+/// their sources; people need the latter.
+pub fn status_text(status: &tonic::Status) -> String {
+    let mut text = status.message().to_string();
+    let mut source = std::error::Error::source(status);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

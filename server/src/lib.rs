@@ -12,6 +12,7 @@ pub mod error;
 pub mod grpc;
 pub mod sim;
 pub mod storage;
+pub mod summary;
 
 /// Seconds since the Unix epoch. The one place the server reads the clock.
 pub fn now_unix() -> i64 {

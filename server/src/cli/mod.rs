@@ -1,1 +1,145 @@
+//! `parc`: the command line for IT ops and planners. It talks to
+//! parc-server over gRPC only (never to the database), so it works from any
+//! workstation that can reach the server.
 
+mod demo;
+mod devices;
+mod output;
+
+use clap::{Parser, Subcommand};
+pub use output::OutputFormat;
+use parc_proto::pb::fleet_service_client::FleetServiceClient;
+use std::process::ExitCode;
+use tonic::transport::{Channel, Endpoint};
+
+/// Parc: know your workstation fleet and renew it in waves.
+#[derive(Debug, Parser)]
+#[command(
+    name = "parc",
+    version,
+    about,
+    after_help = "Exit codes: 0 success, 1 error (server unreachable, refused request), \
+                  2 bad command line, 3 not found."
+)]
+pub struct Cli {
+    /// The parc-server gRPC URL.
+    #[arg(long, global = true, env = "PARC_SERVER_URL", default_value = parc_proto::DEFAULT_SERVER_URL)]
+    pub server: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every device the server knows.
+    Devices {
+        /// table for people, json or csv for scripts and spreadsheets.
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+    },
+    /// Show one device: its identity and latest inventory.
+    Device {
+        /// A device id (as listed by `parc devices`) or a hostname.
+        device: String,
+        /// table for people, json for scripts.
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+    },
+    /// Start a server on an embedded database, report this machine and a
+    /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
+    Demo(demo::DemoArgs),
+    /// Enroll and report a simulated fleet to a running server (load tests,
+    /// trying Parc out on a real server).
+    Sim {
+        /// How many simulated PCs.
+        #[arg(long, default_value_t = 2000)]
+        fleet_size: usize,
+        /// Same seed, same fleet.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The server's enrollment secret.
+        #[arg(long, env = "PARC_ENROLL_SECRET", hide_env_values = true)]
+        enroll_secret: String,
+        /// Reports in flight at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+    },
+}
+
+/// An error with the exit code scripts can rely on.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::NotFound(_) => ExitCode::from(3),
+            CliError::Other(_) => ExitCode::FAILURE,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Devices { output } => devices::list(&cli.server, output).await,
+        Command::Device { device, output } => devices::show(&cli.server, &device, output).await,
+        Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
+        Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
+            let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());
+            let started = std::time::Instant::now();
+            let summary = crate::sim::driver::drive(&cli.server, &enroll_secret, pcs, concurrency)
+                .await
+                .map_err(|e| CliError::Other(e.into()))?;
+            println!(
+                "{} simulated PCs reported, {} failed, in {:.1} s",
+                summary.reported,
+                summary.failed,
+                started.elapsed().as_secs_f64()
+            );
+            match summary.first_error {
+                Some(error) => Err(CliError::Other(anyhow::anyhow!("first failure: {error}"))),
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+/// Writes command output to stdout. A closed pipe (`parc devices | head`)
+/// ends the output quietly instead of crashing.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Other(anyhow::Error::from(e).context("cannot write to standard output")))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A FleetService client for `server`; the connection is made on first use.
+pub fn fleet_client(server: &str) -> anyhow::Result<FleetServiceClient<Channel>> {
+    let endpoint = Endpoint::from_shared(server.to_string())
+        .map_err(|e| anyhow::anyhow!("bad server URL {server:?}: {e}"))?
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(60));
+    Ok(FleetServiceClient::new(endpoint.connect_lazy())
+        .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES))
+}
+
+/// Turns a gRPC status into a message that says which server and why.
+pub fn status_error(server: &str, status: tonic::Status) -> CliError {
+    let message = parc_proto::status_text(&status);
+    match status.code() {
+        tonic::Code::NotFound => CliError::NotFound(message),
+        tonic::Code::Unavailable => {
+            CliError::Other(anyhow::anyhow!("cannot reach parc-server at {server}: {message}"))
+        }
+        code => CliError::Other(anyhow::anyhow!("{server} answered {code:?}: {message}")),
+    }
+}

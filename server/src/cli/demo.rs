@@ -1,0 +1,123 @@
+//! `parc demo`: the whole system on one machine in one command. A real
+//! server on an embedded SQLite file, this machine reported by the real
+//! agent code, a simulated département fleet reported through the same gRPC
+//! path, a summary, and the server left running until Ctrl-C.
+
+use crate::grpc::{serve, AppState};
+use crate::storage::Storage;
+use crate::summary::summarize;
+use anyhow::Context;
+use parc_agent::runner::{RetryPolicy, RunOptions};
+use rand::Rng;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// How many simulated PCs to report.
+    #[arg(long, default_value_t = 2000)]
+    fleet_size: usize,
+    /// Same seed, same fleet.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Where the server listens; when the default is taken, a free port is used.
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Folder for the database and the agent's state (default: a new folder
+    /// under the system's temporary directory).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let data_dir = match args.data_dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("parc-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let db_path = data_dir.join("parc.db");
+    let storage = Arc::new(Storage::open(&db_path)?);
+    let secret = hex::encode(rand::rng().random::<[u8; 16]>());
+
+    let listener = bind(args.listen).await?;
+    let address = listener.local_addr()?;
+    let server_url = format!("http://{address}");
+    let state = Arc::new(AppState::new(storage, &secret, Duration::from_secs(3600)));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    println!("Parc demo");
+    println!("  server      {server_url}  (database {})", db_path.display());
+
+    let agent = RunOptions {
+        server_url: server_url.clone(),
+        enroll_secret: Some(secret.clone()),
+        state_dir: data_dir.join("agent-state"),
+        once: true,
+        collect: Default::default(),
+        retry: RetryPolicy::default(),
+    };
+    let ack = parc_agent::runner::run(&agent).await.context("reporting this machine")?;
+    println!("  this PC     reported by the real agent as device {}", ack.device_id);
+
+    let started = Instant::now();
+    let pcs = crate::sim::fleet::generate(args.seed, args.fleet_size, crate::now_unix());
+    let simulated = crate::sim::driver::drive(&server_url, &secret, pcs, 32).await?;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "  simulated   {} PCs over 41 sites reported in {elapsed:.1} s ({:.0} enrollments+reports/s){}",
+        simulated.reported,
+        simulated.reported as f64 / elapsed.max(0.001),
+        match &simulated.first_error {
+            Some(e) => format!(", {} failed: {e}", simulated.failed),
+            None => String::new(),
+        }
+    );
+
+    let devices = super::devices::fetch_all(&server_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("\nFleet summary\n{}", indent(&summarize(&devices).to_string()));
+    let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
+    println!("Where to look next (in another terminal):");
+    println!("  parc --server {server_url} devices");
+    println!("  parc --server {server_url} devices --output csv > fleet.csv");
+    println!("  parc --server {server_url} device {}        # this PC", ack.device_id);
+    println!("  parc --server {server_url} device {pick}");
+    println!("  grpcurl -plaintext {address} list          # reflection is on");
+    println!("\nServing until Ctrl-C.");
+
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result.context("waiting for Ctrl-C")?,
+        result = server => {
+            return match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(e).context("server stopped"),
+                Err(e) => Err(e).context("server task"),
+            };
+        }
+    }
+    let _ = stop.send(());
+    println!("Stopped. The database stays at {}", db_path.display());
+    Ok(())
+}
+
+async fn bind(wanted: Option<SocketAddr>) -> anyhow::Result<TcpListener> {
+    if let Some(address) = wanted {
+        return TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"));
+    }
+    match TcpListener::bind(parc_proto::DEFAULT_GRPC_ADDR).await {
+        Ok(listener) => Ok(listener),
+        Err(error) => {
+            eprintln!("note: {} is taken ({error}); using a free port", parc_proto::DEFAULT_GRPC_ADDR);
+            TcpListener::bind("127.0.0.1:0").await.context("cannot listen on any loopback port")
+        }
+    }
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("  {line}\n")).collect()
+}

@@ -1,0 +1,93 @@
+//! Storage on a real SQLite file: opening safely, surviving reopen.
+
+use crate::util::inventory;
+use parc_server::storage::{latest_version, ReportOutcome, Storage, StorageError};
+
+fn file_bytes(path: &std::path::Path) -> Vec<u8> {
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn a_new_database_gets_the_latest_schema_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parc.db");
+    drop(Storage::open(&path).unwrap());
+    let db = rusqlite::Connection::open(&path).unwrap();
+    let version: u32 = db.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let mode: String = db.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, latest_version());
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn reopening_keeps_every_device_and_inventory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parc.db");
+    let pc = inventory("PC-KEEP", "44444444444444444444444444444444");
+    let id = {
+        let storage = Storage::open(&path).unwrap();
+        let id = storage.enroll(&pc.machine_id, &pc.hostname, "hash-1", 100).unwrap();
+        assert_eq!(storage.record_report("hash-1", 1, &pc, 200).unwrap(), ReportOutcome::Stored { device_id: id });
+        id
+    };
+    let storage = Storage::open(&path).unwrap();
+    let device = storage.get_device(id).unwrap().unwrap();
+    assert_eq!(device.inventory, Some(pc));
+    assert_eq!(device.summary.last_seen_at, Some(200));
+    assert_eq!(storage.record_report("hash-1", 1, &inventory("X", "y"), 300).unwrap(), ReportOutcome::Stale {
+        device_id: id,
+        last_sequence: 1
+    });
+}
+
+#[test]
+fn a_database_from_a_newer_parc_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.db");
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;").unwrap();
+    }
+    let before = file_bytes(&path);
+    let error = Storage::open(&path).unwrap_err();
+    assert!(matches!(error, StorageError::NewerSchema { found: 99, .. }), "{error:?}");
+    let message = error.to_string();
+    assert!(message.contains("newer.db") && message.contains("99") && message.contains("upgrade"), "{message}");
+    assert_eq!(file_bytes(&path), before);
+    assert!(!dir.path().join("newer.db-wal").exists());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "these are somebody's notes, not a database; ".repeat(40)).unwrap();
+    let before = file_bytes(&path);
+    let error = Storage::open(&path).unwrap_err();
+    assert!(matches!(error, StorageError::NotADatabase { .. }), "{error:?}");
+    assert!(error.to_string().contains("notes.db"));
+    assert_eq!(file_bytes(&path), before);
+}
+
+#[test]
+fn another_applications_sqlite_database_is_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    {
+        let db = rusqlite::Connection::open(&path).unwrap();
+        db.execute_batch("CREATE TABLE contacts (name TEXT); INSERT INTO contacts VALUES ('x');").unwrap();
+    }
+    let before = file_bytes(&path);
+    let error = Storage::open(&path).unwrap_err();
+    assert!(matches!(error, StorageError::NotADatabase { .. }), "{error:?}");
+    assert_eq!(file_bytes(&path), before);
+}
+
+#[test]
+fn a_missing_folder_or_a_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = Storage::open(&dir.path().join("missing").join("parc.db")).unwrap_err();
+    assert!(error.to_string().contains("does not exist"), "{error}");
+    let error = Storage::open(dir.path()).unwrap_err();
+    assert!(error.to_string().contains("is a directory"), "{error}");
+}

@@ -1,0 +1,6 @@
+//! parc-server's integration tests: a real SQLite file on disk and real gRPC
+//! over loopback TCP, one binary with a module per area.
+
+mod grpc;
+mod storage;
+mod util;

@@ -1,0 +1,58 @@
+//! A real server on 127.0.0.1:0 with its own database file, stopped on drop.
+
+use parc_agent::client::AgentClient;
+use parc_model::Inventory;
+use parc_proto::pb::fleet_service_client::FleetServiceClient;
+use parc_server::grpc::{serve, AppState};
+use parc_server::storage::Storage;
+use std::sync::Arc;
+use std::time::Duration;
+use tonic::transport::Channel;
+
+pub const SECRET: &str = "test-enroll-secret-0123";
+
+pub struct TestServer {
+    pub url: String,
+    pub storage: Arc<Storage>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = Arc::new(Storage::open(&dir.path().join("parc.db")).unwrap());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(AppState::new(storage.clone(), SECRET, Duration::from_secs(900)));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        TestServer { url, storage, stop: Some(stop), _dir: dir }
+    }
+
+    pub fn agent(&self) -> AgentClient {
+        AgentClient::new(&self.url).unwrap()
+    }
+
+    pub async fn fleet(&self) -> FleetServiceClient<Channel> {
+        FleetServiceClient::connect(self.url.clone()).await.unwrap()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A small, valid inventory for one PC.
+pub fn inventory(hostname: &str, machine_id: &str) -> Inventory {
+    let mut pc = parc_server::sim::fleet::generate(3, 1, 1_796_200_000).remove(0).inventory;
+    pc.hostname = hostname.to_string();
+    pc.machine_id = machine_id.to_string();
+    pc
+}
