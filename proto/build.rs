@@ -4,11 +4,8 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: &[&str] = &[
-    "proto/parc/v1/inventory.proto",
-    "proto/parc/v1/agent.proto",
-    "proto/parc/v1/fleet.proto",
-];
+const PROTOS: &[&str] =
+    &["proto/parc/v1/inventory.proto", "proto/parc/v1/agent.proto", "proto/parc/v1/fleet.proto"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {
@@ -16,12 +13,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let descriptors = protox::compile(PROTOS, ["proto"])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(
-        out_dir.join("parc_v1_descriptor.bin"),
-        descriptors.encode_to_vec(),
-    )?;
-    tonic_prost_build::configure()
-        .emit_rerun_if_changed(false)
-        .compile_fds(descriptors)?;
+    std::fs::write(out_dir.join("parc_v1_descriptor.bin"), descriptors.encode_to_vec())?;
+    tonic_prost_build::configure().emit_rerun_if_changed(false).compile_fds(descriptors)?;
     Ok(())
 }

@@ -76,7 +76,12 @@ impl AgentClient {
         Ok((response.device_id, response.node_key))
     }
 
-    pub async fn report(&self, node_key: &str, sequence: u64, inventory: &Inventory) -> Result<ReportAck, ClientError> {
+    pub async fn report(
+        &self,
+        node_key: &str,
+        sequence: u64,
+        inventory: &Inventory,
+    ) -> Result<ReportAck, ClientError> {
         let request = ReportRequest {
             node_key: node_key.to_string(),
             sequence,

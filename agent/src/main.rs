@@ -88,7 +88,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Run { server, enroll_secret, state_dir, once } => {
             let options = RunOptions {
                 server_url: server,
-                enroll_secret,
+                enroll_secret: enroll_secret.filter(|s| !s.trim().is_empty()),
                 state_dir,
                 once,
                 collect: CollectOptions::default(),

@@ -99,7 +99,8 @@ pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
                 wait
             }
             Err(CycleError::Fatal(error)) => {
-                let refusal = matches!(error, RunError::EnrollRefused { .. } | RunError::ReportRejected { .. });
+                let refusal =
+                    matches!(error, RunError::EnrollRefused { .. } | RunError::ReportRejected { .. });
                 if options.once || !refusal {
                     return Err(error);
                 }
@@ -134,7 +135,8 @@ async fn cycle(
     state: &mut AgentState,
     options: &RunOptions,
 ) -> Result<ReportAck, CycleError> {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let mut inventory = collect(&options.collect, i64::try_from(now).unwrap_or(i64::MAX)).await;
     if inventory.machine_id.is_empty() {
         inventory.machine_id = fallback_machine_id(states, state)?;
@@ -151,7 +153,11 @@ async fn cycle(
         match client.report(&node_key, state.sequence, &inventory).await {
             Ok(ack) => {
                 if !ack.stored {
-                    warn!(sequence = state.sequence, server_sequence = ack.last_sequence, "server ignored a stale report; catching up");
+                    warn!(
+                        sequence = state.sequence,
+                        server_sequence = ack.last_sequence,
+                        "server ignored a stale report; catching up"
+                    );
                 }
                 if ack.last_sequence > state.sequence {
                     state.sequence = ack.last_sequence;
@@ -165,9 +171,14 @@ async fn cycle(
                 reenrolled = true;
             }
             Err(ClientError::Rejected(reason)) => {
-                return Err(CycleError::Fatal(RunError::ReportRejected { server: options.server_url.clone(), reason }))
+                return Err(CycleError::Fatal(RunError::ReportRejected {
+                    server: options.server_url.clone(),
+                    reason,
+                }))
             }
-            Err(ClientError::Unavailable(reason)) => return Err(CycleError::Retry(ClientError::Unavailable(reason))),
+            Err(ClientError::Unavailable(reason)) => {
+                return Err(CycleError::Retry(ClientError::Unavailable(reason)))
+            }
             Err(other) => return Err(CycleError::Fatal(RunError::Client(other))),
         }
     }
@@ -184,8 +195,11 @@ async fn enroll(
     match client.enroll(secret, &inventory.machine_id, &inventory.hostname).await {
         Ok((device_id, node_key)) => {
             info!(device_id, server = %options.server_url, "enrolled");
-            state.enrollment =
-                Some(Enrollment { server_url: options.server_url.clone(), device_id, node_key: node_key.clone() });
+            state.enrollment = Some(Enrollment {
+                server_url: options.server_url.clone(),
+                device_id,
+                node_key: node_key.clone(),
+            });
             state.sequence = 0;
             states.save(state)?;
             Ok(node_key)

@@ -52,7 +52,8 @@ pub struct StateDir {
 impl StateDir {
     /// Opens (creating if needed, with owner-only permissions) the directory.
     pub fn open(dir: &Path) -> Result<StateDir, StateError> {
-        std::fs::create_dir_all(dir).map_err(|source| StateError::CreateDir { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StateError::CreateDir { path: dir.to_path_buf(), source })?;
         restrict_to_owner(dir, 0o700);
         Ok(StateDir { dir: dir.to_path_buf() })
     }
@@ -65,7 +66,9 @@ impl StateDir {
     pub fn load(&self) -> Result<AgentState, StateError> {
         let path = self.path();
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt { path, source }),
+            Ok(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|source| StateError::Corrupt { path, source })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AgentState::default()),
             Err(source) => Err(StateError::Read { path, source }),
         }
@@ -121,7 +124,11 @@ mod tests {
         let states = StateDir::open(&dir.path().join("state")).unwrap();
         assert_eq!(states.load().unwrap(), AgentState::default());
         let state = AgentState {
-            enrollment: Some(Enrollment { server_url: "http://x:1".into(), device_id: 7, node_key: "k".into() }),
+            enrollment: Some(Enrollment {
+                server_url: "http://x:1".into(),
+                device_id: 7,
+                node_key: "k".into(),
+            }),
             sequence: 41,
             fallback_machine_id: None,
         };

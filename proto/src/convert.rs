@@ -178,7 +178,10 @@ pub fn inventory_from_wire(inv: pb::Inventory) -> Result<m::Inventory, WireError
         .enumerate()
     {
         let section = m::Section::from_name(&u.section).ok_or_else(|| {
-            WireError::new(format!("inventory.unknown_sections[{i}].section"), format!("unknown section {:?}", u.section))
+            WireError::new(
+                format!("inventory.unknown_sections[{i}].section"),
+                format!("unknown section {:?}", u.section),
+            )
         })?;
         let reason = text(u.reason, || format!("inventory.unknown_sections[{i}].reason"), MAX_STRING_LEN)?;
         unknown_sections.push(m::UnknownSection { section, reason });
@@ -351,8 +354,17 @@ mod tests {
                 bios_release_date: "2021-06-01".into(),
                 ..m::System::default()
             }),
-            os: Some(m::OperatingSystem { name: "Windows".into(), version: "11 (23H2)".into(), ..Default::default() }),
-            cpu: Some(m::Cpu { model: "Intel(R) Core(TM) i5-1145G7".into(), physical_cores: 4, logical_threads: 8, ..Default::default() }),
+            os: Some(m::OperatingSystem {
+                name: "Windows".into(),
+                version: "11 (23H2)".into(),
+                ..Default::default()
+            }),
+            cpu: Some(m::Cpu {
+                model: "Intel(R) Core(TM) i5-1145G7".into(),
+                physical_cores: 4,
+                logical_threads: 8,
+                ..Default::default()
+            }),
             memory: Some(m::Memory { total_bytes: 16 << 30 }),
             volumes: Some(vec![m::Volume {
                 mount_point: "C:\\".into(),
@@ -380,8 +392,10 @@ mod tests {
     fn an_unknown_list_section_stays_unknown_not_empty() {
         let mut inventory = sample();
         inventory.network_interfaces = None;
-        inventory.unknown_sections =
-            vec![m::UnknownSection { section: m::Section::NetworkInterfaces, reason: "timed out after 5s".into() }];
+        inventory.unknown_sections = vec![m::UnknownSection {
+            section: m::Section::NetworkInterfaces,
+            reason: "timed out after 5s".into(),
+        }];
         let back = inventory_from_wire(inventory_to_wire(&inventory)).unwrap();
         assert_eq!(back.network_interfaces, None);
         assert_eq!(back, inventory);

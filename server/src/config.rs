@@ -38,9 +38,10 @@ pub enum ConfigError {
 
 impl ConfigFile {
     pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.to_string() })
     }
 }
 
@@ -62,10 +63,9 @@ pub struct Overrides {
 impl ServeConfig {
     /// Merges file and overrides and validates the result.
     pub fn resolve(file: ConfigFile, overrides: Overrides) -> Result<ServeConfig, ConfigError> {
-        let db = overrides
-            .db
-            .or(file.db)
-            .ok_or_else(|| ConfigError::Invalid("no database path: give --db PATH or `db` in the config file".into()))?;
+        let db = overrides.db.or(file.db).ok_or_else(|| {
+            ConfigError::Invalid("no database path: give --db PATH or `db` in the config file".into())
+        })?;
         let listen = match overrides.listen.or(file.listen) {
             Some(listen) => listen,
             None => parc_proto::DEFAULT_GRPC_ADDR
@@ -104,12 +104,20 @@ mod tests {
     use super::*;
 
     fn secret() -> Overrides {
-        Overrides { db: Some("x.db".into()), enroll_secret: Some("a-long-enough-secret".into()), ..Overrides::default() }
+        Overrides {
+            db: Some("x.db".into()),
+            enroll_secret: Some("a-long-enough-secret".into()),
+            ..Overrides::default()
+        }
     }
 
     #[test]
     fn flags_win_over_the_file() {
-        let file = ConfigFile { db: Some("file.db".into()), report_interval: Some("2h".into()), ..ConfigFile::default() };
+        let file = ConfigFile {
+            db: Some("file.db".into()),
+            report_interval: Some("2h".into()),
+            ..ConfigFile::default()
+        };
         let config = ServeConfig::resolve(file, secret()).unwrap();
         assert_eq!(config.db, PathBuf::from("x.db"));
         assert_eq!(config.report_interval, Duration::from_secs(7200));
@@ -126,9 +134,15 @@ mod tests {
     #[test]
     fn short_secrets_and_silly_intervals_are_refused() {
         let short = Overrides { enroll_secret: Some("abc".into()), ..secret() };
-        assert!(ServeConfig::resolve(ConfigFile::default(), short).unwrap_err().to_string().contains("at least 12"));
+        assert!(ServeConfig::resolve(ConfigFile::default(), short)
+            .unwrap_err()
+            .to_string()
+            .contains("at least 12"));
         let fast = Overrides { report_interval: Some("1s".into()), ..secret() };
-        assert!(ServeConfig::resolve(ConfigFile::default(), fast).unwrap_err().to_string().contains("report_interval"));
+        assert!(ServeConfig::resolve(ConfigFile::default(), fast)
+            .unwrap_err()
+            .to_string()
+            .contains("report_interval"));
     }
 
     #[test]

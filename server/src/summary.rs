@@ -46,7 +46,8 @@ pub fn summarize(devices: &[DeviceSummary]) -> FleetSummary {
         }
         let os = format!("{} {}", device.os_name, device.os_version).trim().to_string();
         *summary.by_os.entry(if os.is_empty() { "unknown".into() } else { os }).or_default() += 1;
-        let maker = if device.manufacturer.is_empty() { "unknown".to_string() } else { device.manufacturer.clone() };
+        let maker =
+            if device.manufacturer.is_empty() { "unknown".to_string() } else { device.manufacturer.clone() };
         *summary.by_manufacturer.entry(maker).or_default() += 1;
     }
     summary
@@ -73,7 +74,12 @@ impl fmt::Display for FleetSummary {
         writeln!(f, "Laptops            {:>6}  {:>4}", self.laptops, percent(self.laptops, r))?;
         writeln!(f, "Desktops           {:>6}  {:>4}", self.desktops, percent(self.desktops, r))?;
         writeln!(f, "RAM under 8 GB     {:>6}  {:>4}", self.ram_under_8gb, percent(self.ram_under_8gb, r))?;
-        writeln!(f, "HDD system disk    {:>6}  {:>4}", self.hdd_system_disk, percent(self.hdd_system_disk, r))?;
+        writeln!(
+            f,
+            "HDD system disk    {:>6}  {:>4}",
+            self.hdd_system_disk,
+            percent(self.hdd_system_disk, r)
+        )?;
         writeln!(f, "Operating systems")?;
         for (os, count) in most_common(&self.by_os) {
             writeln!(f, "  {os:<24} {count:>6}  {:>4}", percent(count, r))?;

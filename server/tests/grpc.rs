@@ -25,9 +25,12 @@ async fn enroll_then_report_stores_the_inventory() {
 #[tokio::test]
 async fn a_wrong_enrollment_secret_is_unauthenticated() {
     let server = TestServer::start().await;
-    let error = server.agent().enroll("not-the-secret-at-all", "bbbbbbbbbbbbbbbbbbbb", "PC").await.unwrap_err();
+    let error =
+        server.agent().enroll("not-the-secret-at-all", "bbbbbbbbbbbbbbbbbbbb", "PC").await.unwrap_err();
     match error {
-        ClientError::Unauthenticated(message) => assert!(message.contains("wrong enrollment secret"), "{message}"),
+        ClientError::Unauthenticated(message) => {
+            assert!(message.contains("wrong enrollment secret"), "{message}")
+        }
         other => panic!("expected Unauthenticated, got {other:?}"),
     }
     assert_eq!(server.storage.list_devices(0, 10).unwrap().total_count, 0);
@@ -75,7 +78,8 @@ async fn an_invalid_report_names_the_field_and_stores_nothing() {
     assert_eq!(server.storage.get_device(device_id).unwrap().unwrap().inventory, None);
 
     // A report with no inventory at all.
-    let mut raw = parc_proto::pb::agent_service_client::AgentServiceClient::connect(server.url.clone()).await.unwrap();
+    let mut raw =
+        parc_proto::pb::agent_service_client::AgentServiceClient::connect(server.url.clone()).await.unwrap();
     let status = raw.report(ReportRequest { node_key: key, sequence: 2, inventory: None }).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("inventory"), "{}", status.message());
@@ -124,8 +128,11 @@ async fn list_devices_pages_through_the_whole_fleet() {
     let mut token = String::new();
     let mut pages = 0;
     loop {
-        let page =
-            fleet.list_devices(ListDevicesRequest { page_size: 10, page_token: token }).await.unwrap().into_inner();
+        let page = fleet
+            .list_devices(ListDevicesRequest { page_size: 10, page_token: token })
+            .await
+            .unwrap()
+            .into_inner();
         assert_eq!(page.total_count, 25);
         assert!(page.devices.len() <= 10);
         seen.extend(page.devices.into_iter().map(|d| d.hostname));
@@ -180,10 +187,12 @@ async fn health_checking_and_reflection_answer_standard_clients() {
     use tonic_health::pb::health_client::HealthClient;
     use tonic_health::pb::HealthCheckRequest;
     let server = TestServer::start().await;
-    let channel = tonic::transport::Endpoint::from_shared(server.url.clone()).unwrap().connect().await.unwrap();
+    let channel =
+        tonic::transport::Endpoint::from_shared(server.url.clone()).unwrap().connect().await.unwrap();
     let mut health = HealthClient::new(channel.clone());
     for service in ["", "parc.v1.AgentService", "parc.v1.FleetService"] {
-        let response = health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
+        let response =
+            health.check(HealthCheckRequest { service: service.into() }).await.unwrap().into_inner();
         assert_eq!(response.status, 1, "{service} should be SERVING");
     }
 
@@ -192,8 +201,12 @@ async fn health_checking_and_reflection_answer_standard_clients() {
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     let mut reflection = ServerReflectionClient::new(channel);
-    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut responses = reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses =
+        reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
     let response = responses.message().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
         panic!("unexpected reflection answer");

@@ -27,17 +27,20 @@ fn reopening_keeps_every_device_and_inventory() {
     let id = {
         let storage = Storage::open(&path).unwrap();
         let id = storage.enroll(&pc.machine_id, &pc.hostname, "hash-1", 100).unwrap();
-        assert_eq!(storage.record_report("hash-1", 1, &pc, 200).unwrap(), ReportOutcome::Stored { device_id: id });
+        assert_eq!(
+            storage.record_report("hash-1", 1, &pc, 200).unwrap(),
+            ReportOutcome::Stored { device_id: id }
+        );
         id
     };
     let storage = Storage::open(&path).unwrap();
     let device = storage.get_device(id).unwrap().unwrap();
     assert_eq!(device.inventory, Some(pc));
     assert_eq!(device.summary.last_seen_at, Some(200));
-    assert_eq!(storage.record_report("hash-1", 1, &inventory("X", "y"), 300).unwrap(), ReportOutcome::Stale {
-        device_id: id,
-        last_sequence: 1
-    });
+    assert_eq!(
+        storage.record_report("hash-1", 1, &inventory("X", "y"), 300).unwrap(),
+        ReportOutcome::Stale { device_id: id, last_sequence: 1 }
+    );
 }
 
 #[test]
@@ -52,7 +55,10 @@ fn a_database_from_a_newer_parc_is_refused_untouched() {
     let error = Storage::open(&path).unwrap_err();
     assert!(matches!(error, StorageError::NewerSchema { found: 99, .. }), "{error:?}");
     let message = error.to_string();
-    assert!(message.contains("newer.db") && message.contains("99") && message.contains("upgrade"), "{message}");
+    assert!(
+        message.contains("newer.db") && message.contains("99") && message.contains("upgrade"),
+        "{message}"
+    );
     assert_eq!(file_bytes(&path), before);
     assert!(!dir.path().join("newer.db-wal").exists());
 }

@@ -1,0 +1,189 @@
+//! Helpers for the end-to-end tests: find the real binaries that `cargo
+//! test --workspace` built, start them on loopback with their own temporary
+//! directories, and read what they print.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Generous: these waits guard against hangs, they do not measure speed.
+pub const PATIENCE: Duration = Duration::from_secs(120);
+
+pub const SECRET: &str = "e2e-enroll-secret-0123456";
+
+/// Path of a workspace binary next to the test executable's folder.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: run the suite with `cargo test --workspace` so the binaries are built",
+        path.display()
+    );
+    path
+}
+
+/// Runs a binary to completion.
+pub fn run(name: &str, args: &[&str]) -> Output {
+    Command::new(bin(name)).args(args).env("RUST_LOG", "info").output().expect("run binary")
+}
+
+/// A running binary whose output lines are collected as they come.
+pub struct Running {
+    child: Child,
+    stdout: Arc<Mutex<Vec<String>>>,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    pub fn start(name: &str, args: &[&str]) -> Running {
+        Running::start_with_env(name, args, &[])
+    }
+
+    pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Running {
+        let mut command = Command::new(bin(name));
+        command
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("spawn binary");
+        let stdout = collect_lines(child.stdout.take().expect("stdout"));
+        let stderr = collect_lines(child.stderr.take().expect("stderr"));
+        Running { child, stdout, stderr }
+    }
+
+    /// Waits until a stderr line contains `needle`; returns that line.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        wait_for_line(&self.stderr, needle, || self.describe())
+    }
+
+    /// Waits until a stdout line contains `needle`; returns that line.
+    pub fn wait_for_stdout(&self, needle: &str) -> String {
+        wait_for_line(&self.stdout, needle, || self.describe())
+    }
+
+    pub fn stderr_lines(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    pub fn stdout_lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends a signal by name ("TERM", "INT", "KILL") and waits for the exit.
+    pub fn signal_and_wait(&mut self, signal: &str) -> std::process::ExitStatus {
+        let status = Command::new("kill").arg(format!("-{signal}")).arg(self.pid().to_string()).status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "kill -{signal} failed");
+        self.wait()
+    }
+
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                // Let the reader threads drain the pipes.
+                std::thread::sleep(Duration::from_millis(100));
+                return status;
+            }
+            assert!(Instant::now() < deadline, "process did not exit\n{}", self.describe());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn describe(&self) -> String {
+        format!("stdout:\n{}\nstderr:\n{}", self.stdout_lines().join("\n"), self.stderr_lines().join("\n"))
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn collect_lines(stream: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+fn wait_for_line(lines: &Mutex<Vec<String>>, needle: &str, describe: impl Fn() -> String) -> String {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Some(line) = lines.lock().unwrap().iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        assert!(Instant::now() < deadline, "no line with {needle:?} in time\n{}", describe());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A parc-server on a free loopback port with a database in `dir`.
+pub struct Server {
+    pub process: Running,
+    pub url: String,
+    pub db: PathBuf,
+}
+
+impl Server {
+    pub fn start(db: &Path) -> Server {
+        Server::start_on(db, "127.0.0.1:0")
+    }
+
+    pub fn start_on(db: &Path, listen: &str) -> Server {
+        let db_arg = db.to_str().expect("utf-8 path");
+        let process = Running::start_with_env(
+            "parc-server",
+            &["serve", "--db", db_arg, "--listen", listen, "--report-interval", "1h"],
+            &[("PARC_ENROLL_SECRET", SECRET)],
+        );
+        let line = process.wait_for_stderr("parc-server listening");
+        let address = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix("address="))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Server { process, url: format!("http://{address}"), db: db.to_path_buf() }
+    }
+
+    /// Stops the server the way systemd does (SIGTERM) and checks it exits cleanly.
+    pub fn stop(mut self) {
+        let status = self.process.signal_and_wait("TERM");
+        assert!(status.success(), "parc-server exited with {status}");
+    }
+}
+
+/// A free loopback port, released for the caller to use.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// `parc --server URL devices --output json`, parsed.
+pub fn devices_json(server_url: &str) -> Vec<serde_json::Value> {
+    let output = run("parc", &["--server", server_url, "devices", "--output", "json"]);
+    assert!(output.status.success(), "parc devices failed: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("parc devices --output json prints JSON")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

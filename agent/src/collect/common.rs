@@ -33,8 +33,9 @@ fn build_number() -> Option<String> {
 }
 
 pub fn cpu() -> SectionResult<Cpu> {
-    let system =
-        System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_frequency()));
+    let system = System::new_with_specifics(
+        RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_frequency()),
+    );
     let cpus = system.cpus();
     let first = cpus.first().ok_or("no CPU listed by the OS")?;
     let logical = u32::try_from(cpus.len()).unwrap_or(u32::MAX);
@@ -48,7 +49,9 @@ pub fn cpu() -> SectionResult<Cpu> {
 }
 
 pub fn memory() -> SectionResult<Memory> {
-    let system = System::new_with_specifics(RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()));
+    let system = System::new_with_specifics(
+        RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
+    );
     match system.total_memory() {
         0 => Err("the OS reported 0 bytes of RAM".into()),
         total_bytes => Ok(Memory { total_bytes }),

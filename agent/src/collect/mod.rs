@@ -46,18 +46,24 @@ pub async fn collect(options: &CollectOptions, now_unix: i64) -> Inventory {
         ..Inventory::default()
     };
     let root = options.root.clone();
-    inventory.machine_id = run_blocking(options, move || platform::machine_id(&root)).await.unwrap_or_default();
+    inventory.machine_id =
+        run_blocking(options, move || platform::machine_id(&root)).await.unwrap_or_default();
 
     let root = options.root.clone();
     inventory.system = record(&mut inventory.unknown_sections, Section::System, {
         run_blocking(options, move || platform::system(&root)).await
     });
-    inventory.os = record(&mut inventory.unknown_sections, Section::Os, run_blocking(options, common::os).await);
-    inventory.cpu = record(&mut inventory.unknown_sections, Section::Cpu, run_blocking(options, common::cpu).await);
+    inventory.os =
+        record(&mut inventory.unknown_sections, Section::Os, run_blocking(options, common::os).await);
+    inventory.cpu =
+        record(&mut inventory.unknown_sections, Section::Cpu, run_blocking(options, common::cpu).await);
     inventory.memory =
         record(&mut inventory.unknown_sections, Section::Memory, run_blocking(options, common::memory).await);
-    inventory.volumes =
-        record(&mut inventory.unknown_sections, Section::Volumes, run_blocking(options, common::volumes).await);
+    inventory.volumes = record(
+        &mut inventory.unknown_sections,
+        Section::Volumes,
+        run_blocking(options, common::volumes).await,
+    );
     inventory.network_interfaces = record(
         &mut inventory.unknown_sections,
         Section::NetworkInterfaces,

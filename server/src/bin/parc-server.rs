@@ -84,7 +84,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 Some(path) => ConfigFile::load(path)?,
                 None => ConfigFile::default(),
             };
-            let config = ServeConfig::resolve(file, Overrides { db, listen, enroll_secret, report_interval })?;
+            let config =
+                ServeConfig::resolve(file, Overrides { db, listen, enroll_secret, report_interval })?;
             let storage = Arc::new(Storage::open(&config.db)?);
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await

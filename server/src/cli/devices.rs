@@ -49,12 +49,17 @@ pub async fn show(server: &str, wanted: &str, output: OutputFormat) -> Result<()
         .await
         .map_err(|status| status_error(server, status))?
         .into_inner();
-    let device = device_from_wire(wire).map_err(|e| anyhow::anyhow!("unexpected answer from {server}: {e}"))?;
+    let device =
+        device_from_wire(wire).map_err(|e| anyhow::anyhow!("unexpected answer from {server}: {e}"))?;
     match output {
         OutputFormat::Table => emit(&device_detail(&device, now_unix()))?,
-        OutputFormat::Json => emit(&format!("{}\n", serde_json::to_string_pretty(&device).map_err(anyhow::Error::from)?))?,
+        OutputFormat::Json => {
+            emit(&format!("{}\n", serde_json::to_string_pretty(&device).map_err(anyhow::Error::from)?))?
+        }
         OutputFormat::Csv => {
-            return Err(CliError::Other(anyhow::anyhow!("--output csv is for lists; use table or json for one device")))
+            return Err(CliError::Other(anyhow::anyhow!(
+                "--output csv is for lists; use table or json for one device"
+            )))
         }
     }
     Ok(())
@@ -89,7 +94,10 @@ pub fn device_detail(device: &Device, now: i64) -> String {
 
 fn write_inventory(out: &mut String, inv: &Inventory) {
     let unknown = |section: parc_model::Section| {
-        inv.unknown_sections.iter().find(|u| u.section == section).map(|u| format!("  unknown: {}\n", u.reason))
+        inv.unknown_sections
+            .iter()
+            .find(|u| u.section == section)
+            .map(|u| format!("  unknown: {}\n", u.reason))
     };
     let _ = writeln!(out, "\nSystem");
     match &inv.system {
@@ -98,7 +106,11 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
             let _ = writeln!(out, "  Model         {}", sys.model);
             let _ = writeln!(out, "  Type          {}", sys.chassis.label());
             let _ = writeln!(out, "  Serial        {}", sys.serial_number);
-            let _ = writeln!(out, "  BIOS          {} {} ({})", sys.bios_vendor, sys.bios_version, sys.bios_release_date);
+            let _ = writeln!(
+                out,
+                "  BIOS          {} {} ({})",
+                sys.bios_vendor, sys.bios_version, sys.bios_release_date
+            );
         }
         None => out.push_str(&unknown(parc_model::Section::System).unwrap_or_default()),
     }
@@ -172,10 +184,18 @@ mod tests {
     #[test]
     fn detail_shows_sections_and_says_what_is_unknown() {
         let device = Device {
-            summary: DeviceSummary { id: 3, hostname: "SIEGE-D0001".into(), last_seen_at: Some(1000), ..Default::default() },
+            summary: DeviceSummary {
+                id: 3,
+                hostname: "SIEGE-D0001".into(),
+                last_seen_at: Some(1000),
+                ..Default::default()
+            },
             inventory: Some(Inventory {
                 memory: Some(Memory { total_bytes: 8 * 1024 * 1024 * 1024 }),
-                unknown_sections: vec![UnknownSection { section: Section::Cpu, reason: "timed out after 20s".into() }],
+                unknown_sections: vec![UnknownSection {
+                    section: Section::Cpu,
+                    reason: "timed out after 20s".into(),
+                }],
                 ..Inventory::default()
             }),
         };

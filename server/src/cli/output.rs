@@ -58,7 +58,9 @@ impl<'a> DeviceRow<'a> {
 /// `2026-12-02T17:55:00Z`; empty for 0.
 pub fn rfc3339(unix: i64) -> String {
     match u64::try_from(unix) {
-        Ok(secs) if secs > 0 => humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string(),
+        Ok(secs) if secs > 0 => {
+            humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+        }
         _ => String::new(),
     }
 }
@@ -121,8 +123,21 @@ pub fn devices_csv(devices: &[DeviceSummary]) -> anyhow::Result<String> {
     if devices.is_empty() {
         // Keep the header so spreadsheets and scripts still see the columns.
         writer.write_record([
-            "id", "hostname", "serial_number", "manufacturer", "model", "chassis", "os_name", "os_version",
-            "cpu_model", "cpu_cores", "ram_bytes", "system_storage", "enrolled_at", "last_seen_at", "revoked",
+            "id",
+            "hostname",
+            "serial_number",
+            "manufacturer",
+            "model",
+            "chassis",
+            "os_name",
+            "os_version",
+            "cpu_model",
+            "cpu_cores",
+            "ram_bytes",
+            "system_storage",
+            "enrolled_at",
+            "last_seen_at",
+            "revoked",
         ])?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
@@ -159,7 +174,15 @@ mod tests {
         for column in ["ID", "HOSTNAME", "MODEL", "LAST SEEN"] {
             assert!(lines[0].contains(column), "{table}");
         }
-        for cell in ["METAMP-L0003", "Dell Latitude 5420", "laptop", "Windows 11 (23H2)", "16.0 GiB", "NVMe", "3 min ago"] {
+        for cell in [
+            "METAMP-L0003",
+            "Dell Latitude 5420",
+            "laptop",
+            "Windows 11 (23H2)",
+            "16.0 GiB",
+            "NVMe",
+            "3 min ago",
+        ] {
             assert!(lines[1].contains(cell), "missing {cell:?} in {table}");
         }
     }

@@ -32,10 +32,14 @@ impl AgentService for AgentApi {
             warn!("enrollment refused: wrong secret");
             return Err(ServerError::Unauthenticated("wrong enrollment secret").into());
         }
-        let machine_id = required_text(request.machine_id, "machine_id", MAX_MACHINE_ID_LEN).map_err(ServerError::from)?;
-        let hostname = required_text(request.hostname, "hostname", MAX_HOSTNAME_LEN).map_err(ServerError::from)?;
+        let machine_id =
+            required_text(request.machine_id, "machine_id", MAX_MACHINE_ID_LEN).map_err(ServerError::from)?;
+        let hostname =
+            required_text(request.hostname, "hostname", MAX_HOSTNAME_LEN).map_err(ServerError::from)?;
         required_text(request.agent_version, "agent_version", MAX_STRING_LEN).map_err(ServerError::from)?;
-        tracing::Span::current().record("machine_id", machine_id.as_str()).record("hostname", hostname.as_str());
+        tracing::Span::current()
+            .record("machine_id", machine_id.as_str())
+            .record("hostname", hostname.as_str());
 
         let node_key = hex::encode(rand::rng().random::<[u8; 32]>());
         let key_hash = node_key_hash(&node_key);

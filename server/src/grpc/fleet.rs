@@ -23,12 +23,17 @@ impl FleetApi {
 #[tonic::async_trait]
 impl FleetService for FleetApi {
     #[tracing::instrument(name = "list_devices", skip_all)]
-    async fn list_devices(&self, request: Request<ListDevicesRequest>) -> Result<Response<ListDevicesResponse>, Status> {
+    async fn list_devices(
+        &self,
+        request: Request<ListDevicesRequest>,
+    ) -> Result<Response<ListDevicesResponse>, Status> {
         let request = request.into_inner();
         let page_size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             n if n > MAX_PAGE_SIZE => {
-                return Err(Status::invalid_argument(format!("page_size: {n}, more than the limit of {MAX_PAGE_SIZE}")))
+                return Err(Status::invalid_argument(format!(
+                    "page_size: {n}, more than the limit of {MAX_PAGE_SIZE}"
+                )))
             }
             n => n,
         };
@@ -63,7 +68,11 @@ impl FleetService for FleetApi {
             let id = match wanted.parse::<u64>() {
                 Ok(id) => id,
                 Err(_) => match storage.find_by_hostname(&wanted)?.as_slice() {
-                    [] => return Err(ServerError::NotFound(format!("no device with id or hostname {wanted:?}"))),
+                    [] => {
+                        return Err(ServerError::NotFound(format!(
+                            "no device with id or hostname {wanted:?}"
+                        )))
+                    }
                     [id] => *id,
                     ids => {
                         let ids: Vec<String> = ids.iter().map(u64::to_string).collect();

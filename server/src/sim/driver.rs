@@ -32,8 +32,10 @@ pub async fn drive(
         let secret = secret.clone();
         let permits = permits.clone();
         tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await.map_err(|e| ClientError::Unavailable(e.to_string()))?;
-            let (_, node_key) = client.enroll(&secret, &pc.inventory.machine_id, &pc.inventory.hostname).await?;
+            let _permit =
+                permits.acquire_owned().await.map_err(|e| ClientError::Unavailable(e.to_string()))?;
+            let (_, node_key) =
+                client.enroll(&secret, &pc.inventory.machine_id, &pc.inventory.hostname).await?;
             client.report(&node_key, 1, &pc.inventory).await
         });
     }

@@ -34,6 +34,8 @@ struct ModelSpec {
     weight: u32,
 }
 
+/// Positional on purpose: the MODELS table below reads as a table.
+#[allow(clippy::too_many_arguments)]
 const fn spec(
     manufacturer: &'static str,
     model: &'static str,
@@ -51,25 +53,195 @@ const fn spec(
 use ChassisKind::{AllInOne, Desktop, Laptop};
 
 const MODELS: &[ModelSpec] = &[
-    spec("Dell Inc.", "OptiPlex 7010", Desktop, 2012, "Intel(R) Core(TM) i5-3470 CPU @ 3.20GHz", 4, 4, 3200, 8),
-    spec("Dell Inc.", "OptiPlex 7020", Desktop, 2014, "Intel(R) Core(TM) i5-4590 CPU @ 3.30GHz", 4, 4, 3300, 10),
-    spec("Dell Inc.", "OptiPlex 5050", Desktop, 2017, "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz", 4, 4, 3400, 10),
-    spec("Dell Inc.", "OptiPlex 7080", Desktop, 2020, "Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz", 6, 12, 3100, 6),
-    spec("Dell Inc.", "Latitude E6420", Laptop, 2011, "Intel(R) Core(TM) i5-2540M CPU @ 2.60GHz", 2, 4, 2600, 3),
-    spec("Dell Inc.", "Latitude 5490", Laptop, 2018, "Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz", 4, 8, 1600, 8),
-    spec("Dell Inc.", "Latitude 5420", Laptop, 2021, "11th Gen Intel(R) Core(TM) i5-1145G7 @ 2.60GHz", 4, 8, 2600, 7),
-    spec("HP", "HP ProDesk 600 G1 SFF", Desktop, 2013, "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz", 4, 4, 3200, 9),
-    spec("HP", "HP ProDesk 400 G3 SFF", Desktop, 2016, "Intel(R) Core(TM) i5-6500 CPU @ 3.20GHz", 4, 4, 3200, 8),
-    spec("HP", "HP EliteDesk 800 G4 SFF", Desktop, 2018, "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz", 6, 6, 3000, 7),
-    spec("HP", "HP EliteBook 840 G3", Laptop, 2016, "Intel(R) Core(TM) i5-6300U CPU @ 2.40GHz", 2, 4, 2400, 6),
-    spec("HP", "HP EliteBook 840 G8", Laptop, 2021, "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", 4, 8, 2400, 6),
+    spec(
+        "Dell Inc.",
+        "OptiPlex 7010",
+        Desktop,
+        2012,
+        "Intel(R) Core(TM) i5-3470 CPU @ 3.20GHz",
+        4,
+        4,
+        3200,
+        8,
+    ),
+    spec(
+        "Dell Inc.",
+        "OptiPlex 7020",
+        Desktop,
+        2014,
+        "Intel(R) Core(TM) i5-4590 CPU @ 3.30GHz",
+        4,
+        4,
+        3300,
+        10,
+    ),
+    spec(
+        "Dell Inc.",
+        "OptiPlex 5050",
+        Desktop,
+        2017,
+        "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz",
+        4,
+        4,
+        3400,
+        10,
+    ),
+    spec(
+        "Dell Inc.",
+        "OptiPlex 7080",
+        Desktop,
+        2020,
+        "Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz",
+        6,
+        12,
+        3100,
+        6,
+    ),
+    spec(
+        "Dell Inc.",
+        "Latitude E6420",
+        Laptop,
+        2011,
+        "Intel(R) Core(TM) i5-2540M CPU @ 2.60GHz",
+        2,
+        4,
+        2600,
+        3,
+    ),
+    spec(
+        "Dell Inc.",
+        "Latitude 5490",
+        Laptop,
+        2018,
+        "Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz",
+        4,
+        8,
+        1600,
+        8,
+    ),
+    spec(
+        "Dell Inc.",
+        "Latitude 5420",
+        Laptop,
+        2021,
+        "11th Gen Intel(R) Core(TM) i5-1145G7 @ 2.60GHz",
+        4,
+        8,
+        2600,
+        7,
+    ),
+    spec(
+        "HP",
+        "HP ProDesk 600 G1 SFF",
+        Desktop,
+        2013,
+        "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz",
+        4,
+        4,
+        3200,
+        9,
+    ),
+    spec(
+        "HP",
+        "HP ProDesk 400 G3 SFF",
+        Desktop,
+        2016,
+        "Intel(R) Core(TM) i5-6500 CPU @ 3.20GHz",
+        4,
+        4,
+        3200,
+        8,
+    ),
+    spec(
+        "HP",
+        "HP EliteDesk 800 G4 SFF",
+        Desktop,
+        2018,
+        "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz",
+        6,
+        6,
+        3000,
+        7,
+    ),
+    spec(
+        "HP",
+        "HP EliteBook 840 G3",
+        Laptop,
+        2016,
+        "Intel(R) Core(TM) i5-6300U CPU @ 2.40GHz",
+        2,
+        4,
+        2400,
+        6,
+    ),
+    spec(
+        "HP",
+        "HP EliteBook 840 G8",
+        Laptop,
+        2021,
+        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz",
+        4,
+        8,
+        2400,
+        6,
+    ),
     spec("HP", "HP ProBook 450 G7", Laptop, 2020, "Intel(R) Core(TM) i5-10210U CPU @ 1.60GHz", 4, 8, 1600, 6),
-    spec("HP", "HP EliteOne 800 G3 23.8-in All-in-One", AllInOne, 2017, "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz", 4, 4, 3400, 3),
-    spec("LENOVO", "ThinkCentre M73", Desktop, 2014, "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz", 4, 4, 3200, 7),
-    spec("LENOVO", "ThinkCentre M720q", Desktop, 2018, "Intel(R) Core(TM) i5-8400T CPU @ 1.70GHz", 6, 6, 1700, 5),
+    spec(
+        "HP",
+        "HP EliteOne 800 G3 23.8-in All-in-One",
+        AllInOne,
+        2017,
+        "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz",
+        4,
+        4,
+        3400,
+        3,
+    ),
+    spec(
+        "LENOVO",
+        "ThinkCentre M73",
+        Desktop,
+        2014,
+        "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz",
+        4,
+        4,
+        3200,
+        7,
+    ),
+    spec(
+        "LENOVO",
+        "ThinkCentre M720q",
+        Desktop,
+        2018,
+        "Intel(R) Core(TM) i5-8400T CPU @ 1.70GHz",
+        6,
+        6,
+        1700,
+        5,
+    ),
     spec("LENOVO", "ThinkPad T470", Laptop, 2017, "Intel(R) Core(TM) i5-7300U CPU @ 2.60GHz", 2, 4, 2600, 5),
-    spec("LENOVO", "ThinkPad T14 Gen 2", Laptop, 2021, "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz", 4, 8, 2400, 5),
-    spec("LENOVO", "ThinkPad L14 Gen 3", Laptop, 2022, "AMD Ryzen 5 PRO 5675U with Radeon Graphics", 6, 12, 2300, 4),
+    spec(
+        "LENOVO",
+        "ThinkPad T14 Gen 2",
+        Laptop,
+        2021,
+        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz",
+        4,
+        8,
+        2400,
+        5,
+    ),
+    spec(
+        "LENOVO",
+        "ThinkPad L14 Gen 3",
+        Laptop,
+        2022,
+        "AMD Ryzen 5 PRO 5675U with Radeon Graphics",
+        6,
+        12,
+        2300,
+        4,
+    ),
 ];
 
 /// Generates `count` PCs spread over the département's sites.
@@ -85,7 +257,8 @@ pub fn generate(seed: u64, count: usize, now_unix: i64) -> Vec<SimPc> {
             per_site_counter[site_index] += 1;
             let wants_laptop = rng.random_range(0..100) < site.laptop_percent;
             let model = pick_model(&mut rng, wants_laptop);
-            let inventory = simulate_pc(&mut rng, site, model, per_site_counter[site_index], this_year, now_unix);
+            let inventory =
+                simulate_pc(&mut rng, site, model, per_site_counter[site_index], this_year, now_unix);
             SimPc { site, inventory }
         })
         .collect()
@@ -103,8 +276,7 @@ fn pick_weighted(rng: &mut StdRng, weights: impl Iterator<Item = u32>, total: u3
 }
 
 fn pick_model(rng: &mut StdRng, laptop: bool) -> &'static ModelSpec {
-    let candidates: Vec<&ModelSpec> =
-        MODELS.iter().filter(|m| (m.chassis == Laptop) == laptop).collect();
+    let candidates: Vec<&ModelSpec> = MODELS.iter().filter(|m| (m.chassis == Laptop) == laptop).collect();
     let total = candidates.iter().map(|m| m.weight).sum();
     candidates[pick_weighted(rng, candidates.iter().map(|m| m.weight), total)]
 }
@@ -175,8 +347,17 @@ fn simulate_pc(
                 "HP" => "HP".into(),
                 other => other.into(),
             },
-            bios_version: format!("{}.{}.{}", rng.random_range(1..3), rng.random_range(0..30), rng.random_range(0..9)),
-            bios_release_date: format!("{bios_year:04}-{:02}-{:02}", rng.random_range(1..=12), rng.random_range(1..=28)),
+            bios_version: format!(
+                "{}.{}.{}",
+                rng.random_range(1..3),
+                rng.random_range(0..30),
+                rng.random_range(0..9)
+            ),
+            bios_release_date: format!(
+                "{bios_year:04}-{:02}-{:02}",
+                rng.random_range(1..=12),
+                rng.random_range(1..=28)
+            ),
         }),
         os: Some(OperatingSystem {
             name: "Windows".into(),
@@ -226,12 +407,16 @@ fn random_mac(rng: &mut StdRng) -> String {
     let bytes: [u8; 6] = rng.random();
     // Locally administered, unicast: never a real vendor's address.
     let first = (bytes[0] | 0x02) & 0xfe;
-    format!("{first:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes[1], bytes[2], bytes[3], bytes[4], bytes[5])
+    format!(
+        "{first:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]
+    )
 }
 
 fn serial_number(rng: &mut StdRng, manufacturer: &str) -> String {
     const ALNUM: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
-    let mut chars = |n: usize| -> String { (0..n).map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char).collect() };
+    let mut chars =
+        |n: usize| -> String { (0..n).map(|_| ALNUM[rng.random_range(0..ALNUM.len())] as char).collect() };
     match manufacturer {
         "HP" => format!("CZC{}", chars(7)),
         "LENOVO" => format!("PF{}", chars(6)),

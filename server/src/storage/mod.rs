@@ -79,7 +79,9 @@ impl Storage {
         }
         let writer = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_error(explain_open_error(&e, path)))?;
 
@@ -125,7 +127,10 @@ impl Storage {
         &self.path
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
         let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut connection)
     }
@@ -184,10 +189,8 @@ impl Storage {
         inventory: &Inventory,
         now: i64,
     ) -> Result<ReportOutcome, StorageError> {
-        let json = serde_json::to_string(inventory).map_err(|e| StorageError::CorruptInventory {
-            device_id: 0,
-            reason: e.to_string(),
-        })?;
+        let json = serde_json::to_string(inventory)
+            .map_err(|e| StorageError::CorruptInventory { device_id: 0, reason: e.to_string() })?;
         let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);
         self.write(|db| {
             let tx = db.transaction()?;
@@ -257,8 +260,9 @@ impl Storage {
     pub fn list_devices(&self, after_id: u64, limit: u32) -> Result<DevicePage, StorageError> {
         self.read(|db| {
             let total_count: u64 = db.query_row("SELECT count(*) FROM devices", [], |row| row.get(0))?;
-            let mut statement =
-                db.prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+            let mut statement = db.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))?;
             let mut devices = statement
                 .query_map(params![after_id, i64::from(limit) + 1], summary_from_row)?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -276,11 +280,19 @@ impl Storage {
     pub fn get_device(&self, device_id: u64) -> Result<Option<Device>, StorageError> {
         self.read(|db| {
             let summary = db
-                .query_row(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"), [device_id], summary_from_row)
+                .query_row(
+                    &format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"),
+                    [device_id],
+                    summary_from_row,
+                )
                 .optional()?;
             let Some(summary) = summary else { return Ok(None) };
             let json: Option<String> = db
-                .query_row("SELECT inventory_json FROM inventories WHERE device_id = ?1", [device_id], |row| row.get(0))
+                .query_row(
+                    "SELECT inventory_json FROM inventories WHERE device_id = ?1",
+                    [device_id],
+                    |row| row.get(0),
+                )
                 .optional()?;
             let inventory = json
                 .map(|json| serde_json::from_str::<Inventory>(&json))
@@ -293,7 +305,8 @@ impl Storage {
     /// Ids of the devices with this hostname (case-insensitive).
     pub fn find_by_hostname(&self, hostname: &str) -> Result<Vec<u64>, StorageError> {
         self.read(|db| {
-            let mut statement = db.prepare_cached("SELECT id FROM devices WHERE hostname = ?1 COLLATE NOCASE ORDER BY id")?;
+            let mut statement =
+                db.prepare_cached("SELECT id FROM devices WHERE hostname = ?1 COLLATE NOCASE ORDER BY id")?;
             let ids = statement.query_map([hostname], |row| row.get(0))?.collect::<Result<Vec<u64>, _>>()?;
             Ok(ids)
         })
@@ -309,7 +322,8 @@ fn configure(connection: &Connection) -> Result<(), StorageError> {
 fn migrate(connection: &Connection, from: u32) -> Result<(), StorageError> {
     for (index, sql) in migrations::MIGRATIONS.iter().enumerate().skip(from as usize) {
         let version = index as u32 + 1;
-        connection.execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+        connection
+            .execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
         tracing::info!(version, "database schema migrated");
     }
     Ok(())
