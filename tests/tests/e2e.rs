@@ -55,6 +55,7 @@ fn the_agent_reports_and_parc_lists_what_it_collected_and_a_restart_loses_nothin
     assert!(again.status.success(), "re-report without secret failed: {}", text(&again.stderr));
     assert_eq!(devices_json(&server.url).len(), 1);
     let before_restart = run("parc", &["--server", &server.url, "device", &id, "--output", "json"]);
+    let devices = devices_json(&server.url);
     assert!(text(&before_restart.stdout).contains("\"inventory\""), "device json");
 
     // Restart on the same database and address: nothing lost.
