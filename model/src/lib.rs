@@ -26,6 +26,15 @@ pub struct Inventory {
     pub volumes: Option<Vec<Volume>>,
     /// `None` when the interfaces could not be listed.
     pub network_interfaces: Option<Vec<NetworkInterface>>,
+    /// Physical disks; `None` when they could not be listed.
+    pub disks: Option<Vec<PhysicalDisk>>,
+    pub security: Option<Security>,
+    /// Empty when the machine has no battery.
+    pub batteries: Option<Vec<Battery>>,
+    pub peripherals: Option<Peripherals>,
+    pub users: Option<Users>,
+    /// Every installed package; `None` when no package database could be read.
+    pub software: Option<Vec<SoftwarePackage>>,
     /// What could not be read, and why.
     pub unknown_sections: Vec<UnknownSection>,
 }
@@ -55,16 +64,28 @@ pub enum Section {
     Memory,
     Volumes,
     NetworkInterfaces,
+    Disks,
+    Security,
+    Batteries,
+    Peripherals,
+    Users,
+    Software,
 }
 
 impl Section {
-    pub const ALL: [Section; 6] = [
+    pub const ALL: [Section; 12] = [
         Section::System,
         Section::Os,
         Section::Cpu,
         Section::Memory,
         Section::Volumes,
         Section::NetworkInterfaces,
+        Section::Disks,
+        Section::Security,
+        Section::Batteries,
+        Section::Peripherals,
+        Section::Users,
+        Section::Software,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +96,12 @@ impl Section {
             Section::Memory => "memory",
             Section::Volumes => "volumes",
             Section::NetworkInterfaces => "network_interfaces",
+            Section::Disks => "disks",
+            Section::Security => "security",
+            Section::Batteries => "batteries",
+            Section::Peripherals => "peripherals",
+            Section::Users => "users",
+            Section::Software => "software",
         }
     }
 
@@ -155,6 +182,13 @@ pub struct OperatingSystem {
     pub architecture: String,
     /// Seconds since the Unix epoch; 0 when unknown.
     pub last_boot: i64,
+    /// "Pro", "Enterprise", "LTSC"; empty where the OS has none.
+    pub edition: String,
+    /// Seconds since the Unix epoch; 0 when unknown.
+    pub install_date: i64,
+    /// When the last security update was installed, where the OS records
+    /// it (seconds since the Unix epoch; 0 when unknown).
+    pub last_security_update: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -164,11 +198,34 @@ pub struct Cpu {
     pub physical_cores: u32,
     pub logical_threads: u32,
     pub frequency_mhz: u32,
+    /// CPUID family, model and stepping (decimal, as `dmidecode` prints
+    /// them), which identify the generation when the name does not.
+    pub family: u32,
+    pub model_number: u32,
+    pub stepping: u32,
+    /// The instruction-set flags that decide OS support, by their Linux
+    /// names: `lm` (64-bit), `sse4_2`, `popcnt`, `avx2`.
+    pub flags: Vec<String>,
 }
+
+/// The CPU flags worth reporting; the rest of /proc/cpuinfo is noise.
+pub const REPORTED_CPU_FLAGS: [&str; 4] = ["lm", "sse4_2", "popcnt", "avx2"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Memory {
     pub total_bytes: u64,
+    /// Installed modules, where the firmware tables are readable.
+    pub modules: Vec<MemoryModule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct MemoryModule {
+    pub slot: String,
+    pub size_bytes: u64,
+    /// "DDR4", "LPDDR5".
+    pub kind: String,
+    /// Mega-transfers per second.
+    pub speed_mts: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -213,6 +270,194 @@ pub struct NetworkInterface {
     pub mac_address: String,
     /// `10.1.2.3/24`-style addresses.
     pub addresses: Vec<String>,
+    pub kind: InterfaceKind,
+    /// Negotiated speed; `None` when down or not reported.
+    pub link_speed_mbps: Option<u32>,
+    pub duplex: Duplex,
+    pub driver: String,
+    /// Present on Wi-Fi adapters when their capabilities could be read.
+    pub wifi: Option<WifiCapabilities>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterfaceKind {
+    #[default]
+    Unknown,
+    Wired,
+    Wireless,
+    /// Bridges, tunnels, VPN adapters, container links.
+    Virtual,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Duplex {
+    #[default]
+    Unknown,
+    Half,
+    Full,
+}
+
+/// What a Wi-Fi adapter can do, which decides whether a PC is ready for the
+/// site's new access points.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct WifiCapabilities {
+    /// "802.11n", "802.11ac", "802.11ax", "802.11be".
+    pub standards: Vec<String>,
+    /// "2.4GHz", "5GHz", "6GHz".
+    pub bands: Vec<String>,
+    pub wpa2_enterprise: bool,
+    pub wpa3_enterprise: bool,
+    pub driver_version: String,
+    /// ISO 8601 date, empty when unknown.
+    pub driver_date: String,
+}
+
+/// A physical disk (not a partition or a volume).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PhysicalDisk {
+    pub name: String,
+    pub model: String,
+    pub serial_number: String,
+    pub size_bytes: u64,
+    pub kind: StorageKind,
+    /// The disk the OS runs from.
+    pub holds_os: bool,
+    pub removable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Firmware {
+    #[default]
+    Unknown,
+    Bios,
+    Uefi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecureBoot {
+    #[default]
+    Unknown,
+    On,
+    Off,
+    /// Legacy BIOS boot: Secure Boot cannot be on.
+    Unsupported,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiskEncryption {
+    #[default]
+    Unknown,
+    None,
+    Bitlocker,
+    Luks,
+    Other,
+}
+
+/// The facts behind the hardening plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Security {
+    pub tpm_present: bool,
+    /// "2.0", "1.2"; empty without a TPM.
+    pub tpm_version: String,
+    pub firmware: Firmware,
+    pub secure_boot: SecureBoot,
+    pub system_disk_encryption: DiskEncryption,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Battery {
+    pub name: String,
+    pub design_capacity_mwh: u64,
+    pub full_charge_capacity_mwh: u64,
+}
+
+impl Battery {
+    /// Full-charge capacity as a share of design capacity, when both are known.
+    pub fn health_percent(&self) -> Option<u32> {
+        if self.design_capacity_mwh == 0 || self.full_charge_capacity_mwh == 0 {
+            return None;
+        }
+        let percent = self.full_charge_capacity_mwh.saturating_mul(100) / self.design_capacity_mwh;
+        Some(u32::try_from(percent.min(100)).unwrap_or(100))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceBus {
+    #[default]
+    Unknown,
+    Usb,
+    Bluetooth,
+    Internal,
+}
+
+/// An audio device; what a softphone needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AudioDevice {
+    pub name: String,
+    pub bus: DeviceBus,
+    pub capture: bool,
+    pub playback: bool,
+    /// A headset: a USB audio headset terminal or call-control (HID
+    /// telephony) interface, or a Bluetooth hands-free device.
+    pub headset: bool,
+    /// USB vendor:product ("047f:c055"), empty elsewhere.
+    pub usb_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Camera {
+    pub name: String,
+    pub bus: DeviceBus,
+    pub usb_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Peripherals {
+    pub audio: Vec<AudioDevice>,
+    pub cameras: Vec<Camera>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Users {
+    pub logged_in: Vec<String>,
+    /// The last user to log in, where the OS records it.
+    pub last_logged_in: String,
+}
+
+/// Where a package was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SoftwareSource {
+    #[default]
+    Unknown,
+    Dpkg,
+    Rpm,
+    Flatpak,
+    Snap,
+    /// Windows "Programs and Features" (Uninstall keys), machine-wide.
+    WindowsUninstall,
+    /// The same, installed for one user only.
+    WindowsUserUninstall,
+    /// Appx/MSIX packages.
+    Appx,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SoftwarePackage {
+    pub name: String,
+    pub version: String,
+    pub publisher: String,
+    /// ISO 8601 date, empty when unknown.
+    pub install_date: String,
+    pub source: SoftwareSource,
+    pub architecture: String,
 }
 
 /// A device as the fleet list shows it: its identity plus the few facts
@@ -313,7 +558,7 @@ mod tests {
         for section in Section::ALL {
             assert_eq!(Section::from_name(section.name()), Some(section));
         }
-        assert_eq!(Section::from_name("software"), None);
+        assert_eq!(Section::from_name("applications"), None);
     }
 
     #[test]
@@ -348,5 +593,23 @@ mod tests {
         };
         let json = serde_json::to_string(&inventory).unwrap();
         assert!(json.contains(r#""section":"network_interfaces""#), "{json}");
+    }
+}
+
+#[cfg(test)]
+mod battery_tests {
+    use super::Battery;
+
+    #[test]
+    fn battery_health_is_full_charge_over_design() {
+        let battery = |design, full| Battery {
+            name: "BAT0".into(),
+            design_capacity_mwh: design,
+            full_charge_capacity_mwh: full,
+        };
+        assert_eq!(battery(50_000, 30_000).health_percent(), Some(60));
+        assert_eq!(battery(50_000, 52_000).health_percent(), Some(100), "new batteries can exceed design");
+        assert_eq!(battery(0, 30_000).health_percent(), None);
+        assert_eq!(battery(50_000, 0).health_percent(), None);
     }
 }

@@ -54,50 +54,54 @@ pub fn required_text(value: String, field: &str, max: usize) -> Result<String, W
 
 // ---- enums ---------------------------------------------------------------
 
-fn chassis_to_wire(kind: m::ChassisKind) -> pb::ChassisKind {
-    match kind {
-        m::ChassisKind::Unknown => pb::ChassisKind::Unspecified,
-        m::ChassisKind::Desktop => pb::ChassisKind::Desktop,
-        m::ChassisKind::Laptop => pb::ChassisKind::Laptop,
-        m::ChassisKind::AllInOne => pb::ChassisKind::AllInOne,
-        m::ChassisKind::Tablet => pb::ChassisKind::Tablet,
-        m::ChassisKind::Server => pb::ChassisKind::Server,
-        m::ChassisKind::VirtualMachine => pb::ChassisKind::VirtualMachine,
-        m::ChassisKind::Other => pb::ChassisKind::Other,
-    }
+/// Maps a domain enum to its wire enum and back. Values this build does not
+/// know (sent by a newer peer) read as the domain's Unknown.
+macro_rules! enum_mapping {
+    ($to:ident, $from:ident, $m:ty, $p:ty, $m_unknown:ident => $p_unknown:ident, [$($mv:ident => $pv:ident),* $(,)?]) => {
+        fn $to(value: $m) -> i32 {
+            (match value {
+                <$m>::$m_unknown => <$p>::$p_unknown,
+                $(<$m>::$mv => <$p>::$pv,)*
+            }) as i32
+        }
+        fn $from(value: i32) -> $m {
+            match <$p>::try_from(value).unwrap_or(<$p>::$p_unknown) {
+                <$p>::$p_unknown => <$m>::$m_unknown,
+                $(<$p>::$pv => <$m>::$mv,)*
+            }
+        }
+    };
 }
 
-/// Values this build does not know (sent by a newer peer) read as Unknown.
-fn chassis_from_wire(value: i32) -> m::ChassisKind {
-    match pb::ChassisKind::try_from(value).unwrap_or(pb::ChassisKind::Unspecified) {
-        pb::ChassisKind::Unspecified => m::ChassisKind::Unknown,
-        pb::ChassisKind::Desktop => m::ChassisKind::Desktop,
-        pb::ChassisKind::Laptop => m::ChassisKind::Laptop,
-        pb::ChassisKind::AllInOne => m::ChassisKind::AllInOne,
-        pb::ChassisKind::Tablet => m::ChassisKind::Tablet,
-        pb::ChassisKind::Server => m::ChassisKind::Server,
-        pb::ChassisKind::VirtualMachine => m::ChassisKind::VirtualMachine,
-        pb::ChassisKind::Other => m::ChassisKind::Other,
-    }
-}
-
-fn storage_to_wire(kind: m::StorageKind) -> pb::StorageKind {
-    match kind {
-        m::StorageKind::Unknown => pb::StorageKind::Unspecified,
-        m::StorageKind::Hdd => pb::StorageKind::Hdd,
-        m::StorageKind::Ssd => pb::StorageKind::Ssd,
-        m::StorageKind::Nvme => pb::StorageKind::Nvme,
-    }
-}
-
-fn storage_from_wire(value: i32) -> m::StorageKind {
-    match pb::StorageKind::try_from(value).unwrap_or(pb::StorageKind::Unspecified) {
-        pb::StorageKind::Unspecified => m::StorageKind::Unknown,
-        pb::StorageKind::Hdd => m::StorageKind::Hdd,
-        pb::StorageKind::Ssd => m::StorageKind::Ssd,
-        pb::StorageKind::Nvme => m::StorageKind::Nvme,
-    }
-}
+enum_mapping!(chassis_to_wire, chassis_from_wire, m::ChassisKind, pb::ChassisKind, Unknown => Unspecified, [
+    Desktop => Desktop, Laptop => Laptop, AllInOne => AllInOne, Tablet => Tablet, Server => Server,
+    VirtualMachine => VirtualMachine, Other => Other,
+]);
+enum_mapping!(storage_to_wire, storage_from_wire, m::StorageKind, pb::StorageKind, Unknown => Unspecified, [
+    Hdd => Hdd, Ssd => Ssd, Nvme => Nvme,
+]);
+enum_mapping!(interface_to_wire, interface_from_wire, m::InterfaceKind, pb::InterfaceKind, Unknown => Unspecified, [
+    Wired => Wired, Wireless => Wireless, Virtual => Virtual,
+]);
+enum_mapping!(duplex_to_wire, duplex_from_wire, m::Duplex, pb::Duplex, Unknown => Unspecified, [
+    Half => Half, Full => Full,
+]);
+enum_mapping!(firmware_to_wire, firmware_from_wire, m::Firmware, pb::Firmware, Unknown => Unspecified, [
+    Bios => Bios, Uefi => Uefi,
+]);
+enum_mapping!(secure_boot_to_wire, secure_boot_from_wire, m::SecureBoot, pb::SecureBoot, Unknown => Unspecified, [
+    On => On, Off => Off, Unsupported => Unsupported,
+]);
+enum_mapping!(encryption_to_wire, encryption_from_wire, m::DiskEncryption, pb::DiskEncryption, Unknown => Unspecified, [
+    None => None, Bitlocker => Bitlocker, Luks => Luks, Other => Other,
+]);
+enum_mapping!(bus_to_wire, bus_from_wire, m::DeviceBus, pb::DeviceBus, Unknown => Unspecified, [
+    Usb => Usb, Bluetooth => Bluetooth, Internal => Internal,
+]);
+enum_mapping!(source_to_wire, source_from_wire, m::SoftwareSource, pb::SoftwareSource, Unknown => Unspecified, [
+    Dpkg => Dpkg, Rpm => Rpm, Flatpak => Flatpak, Snap => Snap, WindowsUninstall => WindowsUninstall,
+    WindowsUserUninstall => WindowsUserUninstall, Appx => Appx,
+]);
 
 // ---- inventory: domain → wire ---------------------------------------------
 
@@ -112,7 +116,7 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
             model: s.model.clone(),
             serial_number: s.serial_number.clone(),
             smbios_uuid: s.smbios_uuid.clone(),
-            chassis: chassis_to_wire(s.chassis) as i32,
+            chassis: chassis_to_wire(s.chassis),
             bios_vendor: s.bios_vendor.clone(),
             bios_version: s.bios_version.clone(),
             bios_release_date: s.bios_release_date.clone(),
@@ -124,6 +128,9 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
             kernel: o.kernel.clone(),
             architecture: o.architecture.clone(),
             last_boot: o.last_boot,
+            edition: o.edition.clone(),
+            install_date: o.install_date,
+            last_security_update: o.last_security_update,
         }),
         cpu: inv.cpu.as_ref().map(|c| pb::Cpu {
             model: c.model.clone(),
@@ -131,8 +138,24 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
             physical_cores: c.physical_cores,
             logical_threads: c.logical_threads,
             frequency_mhz: c.frequency_mhz,
+            family: c.family,
+            model_number: c.model_number,
+            stepping: c.stepping,
+            flags: c.flags.clone(),
         }),
-        memory: inv.memory.as_ref().map(|mem| pb::Memory { total_bytes: mem.total_bytes }),
+        memory: inv.memory.as_ref().map(|mem| pb::Memory {
+            total_bytes: mem.total_bytes,
+            modules: mem
+                .modules
+                .iter()
+                .map(|module| pb::MemoryModule {
+                    slot: module.slot.clone(),
+                    size_bytes: module.size_bytes,
+                    kind: module.kind.clone(),
+                    speed_mts: module.speed_mts,
+                })
+                .collect(),
+        }),
         volumes: inv
             .volumes
             .iter()
@@ -141,7 +164,7 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
                 name: v.name.clone(),
                 mount_point: v.mount_point.clone(),
                 file_system: v.file_system.clone(),
-                kind: storage_to_wire(v.kind) as i32,
+                kind: storage_to_wire(v.kind),
                 total_bytes: v.total_bytes,
                 available_bytes: v.available_bytes,
                 removable: v.removable,
@@ -156,6 +179,89 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
                 name: n.name.clone(),
                 mac_address: n.mac_address.clone(),
                 addresses: n.addresses.clone(),
+                kind: interface_to_wire(n.kind),
+                link_speed_mbps: n.link_speed_mbps.unwrap_or(0),
+                duplex: duplex_to_wire(n.duplex),
+                driver: n.driver.clone(),
+                wifi: n.wifi.as_ref().map(|w| pb::WifiCapabilities {
+                    standards: w.standards.clone(),
+                    bands: w.bands.clone(),
+                    wpa2_enterprise: w.wpa2_enterprise,
+                    wpa3_enterprise: w.wpa3_enterprise,
+                    driver_version: w.driver_version.clone(),
+                    driver_date: w.driver_date.clone(),
+                }),
+            })
+            .collect(),
+        disks: inv
+            .disks
+            .iter()
+            .flatten()
+            .map(|d| pb::PhysicalDisk {
+                name: d.name.clone(),
+                model: d.model.clone(),
+                serial_number: d.serial_number.clone(),
+                size_bytes: d.size_bytes,
+                kind: storage_to_wire(d.kind),
+                holds_os: d.holds_os,
+                removable: d.removable,
+            })
+            .collect(),
+        security: inv.security.as_ref().map(|s| pb::Security {
+            tpm_present: s.tpm_present,
+            tpm_version: s.tpm_version.clone(),
+            firmware: firmware_to_wire(s.firmware),
+            secure_boot: secure_boot_to_wire(s.secure_boot),
+            system_disk_encryption: encryption_to_wire(s.system_disk_encryption),
+        }),
+        batteries: inv
+            .batteries
+            .iter()
+            .flatten()
+            .map(|b| pb::Battery {
+                name: b.name.clone(),
+                design_capacity_mwh: b.design_capacity_mwh,
+                full_charge_capacity_mwh: b.full_charge_capacity_mwh,
+            })
+            .collect(),
+        peripherals: inv.peripherals.as_ref().map(|p| pb::Peripherals {
+            audio: p
+                .audio
+                .iter()
+                .map(|a| pb::AudioDevice {
+                    name: a.name.clone(),
+                    bus: bus_to_wire(a.bus),
+                    capture: a.capture,
+                    playback: a.playback,
+                    headset: a.headset,
+                    usb_id: a.usb_id.clone(),
+                })
+                .collect(),
+            cameras: p
+                .cameras
+                .iter()
+                .map(|c| pb::Camera {
+                    name: c.name.clone(),
+                    bus: bus_to_wire(c.bus),
+                    usb_id: c.usb_id.clone(),
+                })
+                .collect(),
+        }),
+        users: inv
+            .users
+            .as_ref()
+            .map(|u| pb::Users { logged_in: u.logged_in.clone(), last_logged_in: u.last_logged_in.clone() }),
+        software: inv
+            .software
+            .iter()
+            .flatten()
+            .map(|p| pb::SoftwarePackage {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                publisher: p.publisher.clone(),
+                install_date: p.install_date.clone(),
+                source: source_to_wire(p.source),
+                architecture: p.architecture.clone(),
             })
             .collect(),
         unknown_sections: inv
@@ -167,6 +273,44 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
 }
 
 // ---- inventory: wire → domain ---------------------------------------------
+
+/// Checks strings against their limits while converting, building the
+/// field path only when something is wrong.
+struct Checker {
+    prefix: String,
+}
+
+impl Checker {
+    fn at(prefix: impl Into<String>) -> Checker {
+        Checker { prefix: prefix.into() }
+    }
+
+    fn s(&self, value: String, field: &str) -> Result<String, WireError> {
+        text(value, || format!("{}.{field}", self.prefix), MAX_STRING_LEN)
+    }
+
+    fn list(&self, values: Vec<String>, field: &str, max: usize) -> Result<Vec<String>, WireError> {
+        count(values, &format!("{}.{field}", self.prefix), max)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| text(v, || format!("{}.{field}[{i}]", self.prefix), MAX_STRING_LEN))
+            .collect()
+    }
+}
+
+/// Converts each element of a repeated field with its indexed path.
+fn each<W, D>(
+    items: Vec<W>,
+    field: &str,
+    max: usize,
+    convert: impl Fn(W, Checker) -> Result<D, WireError>,
+) -> Result<Vec<D>, WireError> {
+    count(items, field, max)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| convert(item, Checker::at(format!("{field}[{i}]"))))
+        .collect()
+}
 
 /// Validates and converts an inventory from the wire. A list section that
 /// the agent listed in `unknown_sections` becomes `None`, never an empty
@@ -186,93 +330,200 @@ pub fn inventory_from_wire(inv: pb::Inventory) -> Result<m::Inventory, WireError
         let reason = text(u.reason, || format!("inventory.unknown_sections[{i}].reason"), MAX_STRING_LEN)?;
         unknown_sections.push(m::UnknownSection { section, reason });
     }
-    let is_unknown = |section: m::Section| unknown_sections.iter().any(|u| u.section == section);
+    let known = |section: m::Section| !unknown_sections.iter().any(|u| u.section == section);
+    let top = Checker::at("inventory");
 
-    let s = |value: String, field: &'static str| text(value, || format!("inventory.{field}"), MAX_STRING_LEN);
     let system = match inv.system {
-        Some(sys) => Some(m::System {
-            manufacturer: s(sys.manufacturer, "system.manufacturer")?,
-            model: s(sys.model, "system.model")?,
-            serial_number: s(sys.serial_number, "system.serial_number")?,
-            smbios_uuid: s(sys.smbios_uuid, "system.smbios_uuid")?,
-            chassis: chassis_from_wire(sys.chassis),
-            bios_vendor: s(sys.bios_vendor, "system.bios_vendor")?,
-            bios_version: s(sys.bios_version, "system.bios_version")?,
-            bios_release_date: s(sys.bios_release_date, "system.bios_release_date")?,
-        }),
+        Some(sys) => {
+            let c = Checker::at("inventory.system");
+            Some(m::System {
+                manufacturer: c.s(sys.manufacturer, "manufacturer")?,
+                model: c.s(sys.model, "model")?,
+                serial_number: c.s(sys.serial_number, "serial_number")?,
+                smbios_uuid: c.s(sys.smbios_uuid, "smbios_uuid")?,
+                chassis: chassis_from_wire(sys.chassis),
+                bios_vendor: c.s(sys.bios_vendor, "bios_vendor")?,
+                bios_version: c.s(sys.bios_version, "bios_version")?,
+                bios_release_date: c.s(sys.bios_release_date, "bios_release_date")?,
+            })
+        }
         None => None,
     };
     let os = match inv.os {
-        Some(os) => Some(m::OperatingSystem {
-            name: s(os.name, "os.name")?,
-            version: s(os.version, "os.version")?,
-            build: s(os.build, "os.build")?,
-            kernel: s(os.kernel, "os.kernel")?,
-            architecture: s(os.architecture, "os.architecture")?,
-            last_boot: os.last_boot,
-        }),
+        Some(os) => {
+            let c = Checker::at("inventory.os");
+            Some(m::OperatingSystem {
+                name: c.s(os.name, "name")?,
+                version: c.s(os.version, "version")?,
+                build: c.s(os.build, "build")?,
+                kernel: c.s(os.kernel, "kernel")?,
+                architecture: c.s(os.architecture, "architecture")?,
+                last_boot: os.last_boot,
+                edition: c.s(os.edition, "edition")?,
+                install_date: os.install_date,
+                last_security_update: os.last_security_update,
+            })
+        }
         None => None,
     };
     let cpu = match inv.cpu {
-        Some(cpu) => Some(m::Cpu {
-            model: s(cpu.model, "cpu.model")?,
-            vendor: s(cpu.vendor, "cpu.vendor")?,
-            physical_cores: cpu.physical_cores,
-            logical_threads: cpu.logical_threads,
-            frequency_mhz: cpu.frequency_mhz,
+        Some(cpu) => {
+            let c = Checker::at("inventory.cpu");
+            Some(m::Cpu {
+                model: c.s(cpu.model, "model")?,
+                vendor: c.s(cpu.vendor, "vendor")?,
+                physical_cores: cpu.physical_cores,
+                logical_threads: cpu.logical_threads,
+                frequency_mhz: cpu.frequency_mhz,
+                family: cpu.family,
+                model_number: cpu.model_number,
+                stepping: cpu.stepping,
+                flags: c.list(cpu.flags, "flags", MAX_SHORT_LIST)?,
+            })
+        }
+        None => None,
+    };
+    let memory = match inv.memory {
+        Some(mem) => Some(m::Memory {
+            total_bytes: mem.total_bytes,
+            modules: each(mem.modules, "inventory.memory.modules", MAX_MEMORY_MODULES, |module, c| {
+                Ok(m::MemoryModule {
+                    slot: c.s(module.slot, "slot")?,
+                    size_bytes: module.size_bytes,
+                    kind: c.s(module.kind, "kind")?,
+                    speed_mts: module.speed_mts,
+                })
+            })?,
         }),
         None => None,
     };
-    let memory = inv.memory.map(|mem| m::Memory { total_bytes: mem.total_bytes });
-
-    let mut volumes = Vec::new();
-    for (i, v) in count(inv.volumes, "inventory.volumes", MAX_VOLUMES)?.into_iter().enumerate() {
-        let f = |name: &'static str| move || format!("inventory.volumes[{i}].{name}");
-        volumes.push(m::Volume {
-            name: text(v.name, f("name"), MAX_STRING_LEN)?,
-            mount_point: text(v.mount_point, f("mount_point"), MAX_STRING_LEN)?,
-            file_system: text(v.file_system, f("file_system"), MAX_STRING_LEN)?,
+    let volumes = each(inv.volumes, "inventory.volumes", MAX_VOLUMES, |v, c| {
+        Ok(m::Volume {
+            name: c.s(v.name, "name")?,
+            mount_point: c.s(v.mount_point, "mount_point")?,
+            file_system: c.s(v.file_system, "file_system")?,
             kind: storage_from_wire(v.kind),
             total_bytes: v.total_bytes,
             available_bytes: v.available_bytes,
             removable: v.removable,
             is_system: v.is_system,
-        });
-    }
-
-    let mut interfaces = Vec::new();
-    for (i, n) in count(inv.network_interfaces, "inventory.network_interfaces", MAX_NETWORK_INTERFACES)?
-        .into_iter()
-        .enumerate()
-    {
-        let f = |name: &'static str| move || format!("inventory.network_interfaces[{i}].{name}");
-        let addresses = count(
-            n.addresses,
-            &format!("inventory.network_interfaces[{i}].addresses"),
-            MAX_ADDRESSES_PER_INTERFACE,
-        )?
-        .into_iter()
-        .enumerate()
-        .map(|(j, a)| text(a, || format!("inventory.network_interfaces[{i}].addresses[{j}]"), MAX_STRING_LEN))
-        .collect::<Result<_, _>>()?;
-        interfaces.push(m::NetworkInterface {
-            name: text(n.name, f("name"), MAX_STRING_LEN)?,
-            mac_address: text(n.mac_address, f("mac_address"), MAX_STRING_LEN)?,
-            addresses,
-        });
-    }
+        })
+    })?;
+    let interfaces =
+        each(inv.network_interfaces, "inventory.network_interfaces", MAX_NETWORK_INTERFACES, |n, c| {
+            let wifi = match n.wifi {
+                Some(w) => {
+                    let wc = Checker::at(format!("{}.wifi", c.prefix));
+                    Some(m::WifiCapabilities {
+                        standards: wc.list(w.standards, "standards", MAX_SHORT_LIST)?,
+                        bands: wc.list(w.bands, "bands", MAX_SHORT_LIST)?,
+                        wpa2_enterprise: w.wpa2_enterprise,
+                        wpa3_enterprise: w.wpa3_enterprise,
+                        driver_version: wc.s(w.driver_version, "driver_version")?,
+                        driver_date: wc.s(w.driver_date, "driver_date")?,
+                    })
+                }
+                None => None,
+            };
+            Ok(m::NetworkInterface {
+                name: c.s(n.name, "name")?,
+                mac_address: c.s(n.mac_address, "mac_address")?,
+                addresses: c.list(n.addresses, "addresses", MAX_ADDRESSES_PER_INTERFACE)?,
+                kind: interface_from_wire(n.kind),
+                link_speed_mbps: (n.link_speed_mbps != 0).then_some(n.link_speed_mbps),
+                duplex: duplex_from_wire(n.duplex),
+                driver: c.s(n.driver, "driver")?,
+                wifi,
+            })
+        })?;
+    let disks = each(inv.disks, "inventory.disks", MAX_DISKS, |d, c| {
+        Ok(m::PhysicalDisk {
+            name: c.s(d.name, "name")?,
+            model: c.s(d.model, "model")?,
+            serial_number: c.s(d.serial_number, "serial_number")?,
+            size_bytes: d.size_bytes,
+            kind: storage_from_wire(d.kind),
+            holds_os: d.holds_os,
+            removable: d.removable,
+        })
+    })?;
+    let security = match inv.security {
+        Some(s) => Some(m::Security {
+            tpm_present: s.tpm_present,
+            tpm_version: Checker::at("inventory.security").s(s.tpm_version, "tpm_version")?,
+            firmware: firmware_from_wire(s.firmware),
+            secure_boot: secure_boot_from_wire(s.secure_boot),
+            system_disk_encryption: encryption_from_wire(s.system_disk_encryption),
+        }),
+        None => None,
+    };
+    let batteries = each(inv.batteries, "inventory.batteries", MAX_BATTERIES, |b, c| {
+        Ok(m::Battery {
+            name: c.s(b.name, "name")?,
+            design_capacity_mwh: b.design_capacity_mwh,
+            full_charge_capacity_mwh: b.full_charge_capacity_mwh,
+        })
+    })?;
+    let peripherals = match inv.peripherals {
+        Some(p) => Some(m::Peripherals {
+            audio: each(p.audio, "inventory.peripherals.audio", MAX_PERIPHERALS, |a, c| {
+                Ok(m::AudioDevice {
+                    name: c.s(a.name, "name")?,
+                    bus: bus_from_wire(a.bus),
+                    capture: a.capture,
+                    playback: a.playback,
+                    headset: a.headset,
+                    usb_id: c.s(a.usb_id, "usb_id")?,
+                })
+            })?,
+            cameras: each(p.cameras, "inventory.peripherals.cameras", MAX_PERIPHERALS, |cam, c| {
+                Ok(m::Camera {
+                    name: c.s(cam.name, "name")?,
+                    bus: bus_from_wire(cam.bus),
+                    usb_id: c.s(cam.usb_id, "usb_id")?,
+                })
+            })?,
+        }),
+        None => None,
+    };
+    let users = match inv.users {
+        Some(u) => {
+            let c = Checker::at("inventory.users");
+            Some(m::Users {
+                logged_in: c.list(u.logged_in, "logged_in", MAX_USERS)?,
+                last_logged_in: c.s(u.last_logged_in, "last_logged_in")?,
+            })
+        }
+        None => None,
+    };
+    let software = each(inv.software, "inventory.software", MAX_SOFTWARE, |p, c| {
+        Ok(m::SoftwarePackage {
+            name: c.s(p.name, "name")?,
+            version: c.s(p.version, "version")?,
+            publisher: c.s(p.publisher, "publisher")?,
+            install_date: c.s(p.install_date, "install_date")?,
+            source: source_from_wire(p.source),
+            architecture: c.s(p.architecture, "architecture")?,
+        })
+    })?;
 
     Ok(m::Inventory {
         collected_at: inv.collected_at,
         hostname: required_text(inv.hostname, "inventory.hostname", MAX_HOSTNAME_LEN)?,
         machine_id: required_text(inv.machine_id, "inventory.machine_id", MAX_MACHINE_ID_LEN)?,
-        agent_version: s(inv.agent_version, "agent_version")?,
+        agent_version: top.s(inv.agent_version, "agent_version")?,
         system,
         os,
         cpu,
         memory,
-        volumes: (!is_unknown(m::Section::Volumes)).then_some(volumes),
-        network_interfaces: (!is_unknown(m::Section::NetworkInterfaces)).then_some(interfaces),
+        volumes: known(m::Section::Volumes).then_some(volumes),
+        network_interfaces: known(m::Section::NetworkInterfaces).then_some(interfaces),
+        disks: known(m::Section::Disks).then_some(disks),
+        security,
+        batteries: known(m::Section::Batteries).then_some(batteries),
+        peripherals,
+        users,
+        software: known(m::Section::Software).then_some(software),
         unknown_sections,
     })
 }
@@ -290,11 +541,11 @@ pub fn device_summary_to_wire(d: &m::DeviceSummary) -> pb::DeviceSummary {
         os_version: d.os_version.clone(),
         manufacturer: d.manufacturer.clone(),
         model: d.model.clone(),
-        chassis: chassis_to_wire(d.chassis) as i32,
+        chassis: chassis_to_wire(d.chassis),
         cpu_model: d.cpu_model.clone(),
         cpu_cores: d.cpu_cores,
         ram_bytes: d.ram_bytes,
-        system_storage: storage_to_wire(d.system_storage) as i32,
+        system_storage: storage_to_wire(d.system_storage),
         serial_number: d.serial_number.clone(),
         revoked: d.revoked,
     }
@@ -365,7 +616,7 @@ mod tests {
                 logical_threads: 8,
                 ..Default::default()
             }),
-            memory: Some(m::Memory { total_bytes: 16 << 30 }),
+            memory: Some(m::Memory { total_bytes: 16 << 30, modules: vec![] }),
             volumes: Some(vec![m::Volume {
                 mount_point: "C:\\".into(),
                 kind: m::StorageKind::Nvme,
@@ -373,10 +624,74 @@ mod tests {
                 is_system: true,
                 ..Default::default()
             }]),
-            network_interfaces: Some(vec![m::NetworkInterface {
-                name: "Ethernet".into(),
-                mac_address: "aa:bb:cc:dd:ee:ff".into(),
-                addresses: vec!["10.12.3.4/24".into()],
+            network_interfaces: Some(vec![
+                m::NetworkInterface {
+                    name: "Ethernet".into(),
+                    mac_address: "aa:bb:cc:dd:ee:ff".into(),
+                    addresses: vec!["10.12.3.4/24".into()],
+                    kind: m::InterfaceKind::Wired,
+                    link_speed_mbps: Some(1000),
+                    duplex: m::Duplex::Full,
+                    driver: "e1000e".into(),
+                    wifi: None,
+                },
+                m::NetworkInterface {
+                    name: "Wi-Fi".into(),
+                    kind: m::InterfaceKind::Wireless,
+                    wifi: Some(m::WifiCapabilities {
+                        standards: vec!["802.11ac".into(), "802.11ax".into()],
+                        bands: vec!["2.4GHz".into(), "5GHz".into()],
+                        wpa2_enterprise: true,
+                        wpa3_enterprise: true,
+                        driver_version: "22.200.0.6".into(),
+                        driver_date: "2023-01-05".into(),
+                    }),
+                    ..Default::default()
+                },
+            ]),
+            disks: Some(vec![m::PhysicalDisk {
+                name: "nvme0n1".into(),
+                model: "SAMSUNG MZVLB256".into(),
+                size_bytes: 256 << 30,
+                kind: m::StorageKind::Nvme,
+                holds_os: true,
+                ..Default::default()
+            }]),
+            security: Some(m::Security {
+                tpm_present: true,
+                tpm_version: "2.0".into(),
+                firmware: m::Firmware::Uefi,
+                secure_boot: m::SecureBoot::On,
+                system_disk_encryption: m::DiskEncryption::Bitlocker,
+            }),
+            batteries: Some(vec![m::Battery {
+                name: "BAT0".into(),
+                design_capacity_mwh: 54_000,
+                full_charge_capacity_mwh: 41_000,
+            }]),
+            peripherals: Some(m::Peripherals {
+                audio: vec![m::AudioDevice {
+                    name: "Plantronics Blackwire 3210".into(),
+                    bus: m::DeviceBus::Usb,
+                    capture: true,
+                    playback: true,
+                    headset: true,
+                    usb_id: "047f:c055".into(),
+                }],
+                cameras: vec![m::Camera {
+                    name: "Integrated Camera".into(),
+                    bus: m::DeviceBus::Usb,
+                    usb_id: "04f2:b71f".into(),
+                }],
+            }),
+            users: Some(m::Users { logged_in: vec!["jdupont".into()], last_logged_in: "jdupont".into() }),
+            software: Some(vec![m::SoftwarePackage {
+                name: "Mozilla Firefox".into(),
+                version: "128.5.0".into(),
+                publisher: "Mozilla".into(),
+                install_date: "2024-11-02".into(),
+                source: m::SoftwareSource::WindowsUninstall,
+                architecture: "x64".into(),
             }]),
             unknown_sections: vec![],
         }
@@ -386,6 +701,41 @@ mod tests {
     fn inventory_round_trips_through_the_wire() {
         let inventory = sample();
         assert_eq!(inventory_from_wire(inventory_to_wire(&inventory)), Ok(inventory));
+    }
+
+    #[test]
+    fn every_list_section_marked_unknown_comes_back_as_none() {
+        let mut inventory = sample();
+        inventory.software = None;
+        inventory.disks = None;
+        inventory.batteries = None;
+        inventory.unknown_sections = [m::Section::Software, m::Section::Disks, m::Section::Batteries]
+            .into_iter()
+            .map(|section| m::UnknownSection { section, reason: "could not read".into() })
+            .collect();
+        assert_eq!(inventory_from_wire(inventory_to_wire(&inventory)), Ok(inventory));
+    }
+
+    #[test]
+    fn too_many_software_entries_are_refused_by_name() {
+        let mut wire = inventory_to_wire(&sample());
+        wire.software = vec![wire.software[0].clone(); MAX_SOFTWARE + 1];
+        let error = inventory_from_wire(wire).unwrap_err();
+        assert_eq!(error.field, "inventory.software");
+        assert!(error.problem.contains("20001 entries"), "{error}");
+    }
+
+    #[test]
+    fn nested_fields_are_named_with_their_index() {
+        let mut wire = inventory_to_wire(&sample());
+        wire.network_interfaces[1].wifi.as_mut().unwrap().bands.push("x".repeat(MAX_STRING_LEN + 1));
+        assert_eq!(
+            inventory_from_wire(wire).unwrap_err().field,
+            "inventory.network_interfaces[1].wifi.bands[2]"
+        );
+        let mut wire = inventory_to_wire(&sample());
+        wire.software[0].publisher = "p".repeat(MAX_STRING_LEN + 1);
+        assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software[0].publisher");
     }
 
     #[test]

@@ -22,3 +22,17 @@ pub const MAX_UNKNOWN_SECTIONS: usize = 64;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// Page size when the request says 0.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// Physical disks in one inventory.
+pub const MAX_DISKS: usize = 64;
+/// Installed software packages in one inventory.
+pub const MAX_SOFTWARE: usize = 20_000;
+/// Memory modules.
+pub const MAX_MEMORY_MODULES: usize = 64;
+/// Batteries.
+pub const MAX_BATTERIES: usize = 8;
+/// Audio devices and cameras, each.
+pub const MAX_PERIPHERALS: usize = 128;
+/// Logged-in users.
+pub const MAX_USERS: usize = 256;
+/// Short lists: CPU flags, Wi-Fi standards and bands.
+pub const MAX_SHORT_LIST: usize = 32;

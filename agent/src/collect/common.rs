@@ -9,6 +9,7 @@ pub fn hostname() -> String {
     System::host_name().map(|h| sanitize(&h)).unwrap_or_default()
 }
 
+#[cfg_attr(target_os = "linux", allow(dead_code))] // Linux reads these through the root
 pub fn os() -> SectionResult<OperatingSystem> {
     let name = System::name().ok_or("the OS did not say its name")?;
     Ok(OperatingSystem {
@@ -18,6 +19,7 @@ pub fn os() -> SectionResult<OperatingSystem> {
         kernel: sanitize(&System::kernel_version().unwrap_or_default()),
         architecture: sanitize(&System::cpu_arch()),
         last_boot: i64::try_from(System::boot_time()).unwrap_or(0),
+        ..OperatingSystem::default()
     })
 }
 
@@ -28,10 +30,12 @@ fn build_number() -> Option<String> {
 }
 
 #[cfg(not(windows))]
+#[cfg_attr(target_os = "linux", allow(dead_code))]
 fn build_number() -> Option<String> {
     None
 }
 
+#[cfg_attr(target_os = "linux", allow(dead_code))] // Linux reads these through the root
 pub fn cpu() -> SectionResult<Cpu> {
     let system = System::new_with_specifics(
         RefreshKind::nothing().with_cpu(CpuRefreshKind::nothing().with_frequency()),
@@ -45,16 +49,18 @@ pub fn cpu() -> SectionResult<Cpu> {
         physical_cores: System::physical_core_count().and_then(|n| u32::try_from(n).ok()).unwrap_or(logical),
         logical_threads: logical,
         frequency_mhz: u32::try_from(first.frequency()).unwrap_or(0),
+        ..Cpu::default()
     })
 }
 
+#[cfg_attr(target_os = "linux", allow(dead_code))] // Linux reads these through the root
 pub fn memory() -> SectionResult<Memory> {
     let system = System::new_with_specifics(
         RefreshKind::nothing().with_memory(MemoryRefreshKind::nothing().with_ram()),
     );
     match system.total_memory() {
         0 => Err("the OS reported 0 bytes of RAM".into()),
-        total_bytes => Ok(Memory { total_bytes }),
+        total_bytes => Ok(Memory { total_bytes, modules: vec![] }),
     }
 }
 
@@ -100,6 +106,7 @@ fn system_mount_point() -> String {
     "/".into()
 }
 
+#[cfg_attr(target_os = "linux", allow(dead_code))] // Linux reads these through the root
 pub fn network_interfaces() -> SectionResult<Vec<NetworkInterface>> {
     let networks = Networks::new_with_refreshed_list();
     let mut interfaces: Vec<NetworkInterface> = networks
@@ -112,16 +119,30 @@ pub fn network_interfaces() -> SectionResult<Vec<NetworkInterface>> {
             NetworkInterface {
                 name: sanitize(name),
                 mac_address: if mac.is_unspecified() { String::new() } else { mac.to_string() },
-                addresses: data
-                    .ip_networks()
-                    .iter()
-                    .filter(|net| !net.addr.is_loopback())
-                    .take(parc_proto::limits::MAX_ADDRESSES_PER_INTERFACE)
-                    .map(|net| format!("{}/{}", net.addr, net.prefix))
-                    .collect(),
+                addresses: addresses_of(data),
+                ..NetworkInterface::default()
             }
         })
         .collect();
     interfaces.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(interfaces)
+}
+
+fn addresses_of(data: &sysinfo::NetworkData) -> Vec<String> {
+    data.ip_networks()
+        .iter()
+        .filter(|net| !net.addr.is_loopback())
+        .take(parc_proto::limits::MAX_ADDRESSES_PER_INTERFACE)
+        .map(|net| format!("{}/{}", net.addr, net.prefix))
+        .collect()
+}
+
+/// Each interface's addresses, from the kernel (getifaddrs).
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub fn addresses_by_interface() -> std::collections::HashMap<String, Vec<String>> {
+    Networks::new_with_refreshed_list()
+        .list()
+        .iter()
+        .map(|(name, data)| (name.clone(), addresses_of(data)))
+        .collect()
 }

@@ -39,37 +39,44 @@ pub type SectionResult<T> = Result<T, String>;
 /// Collects this machine's inventory. Never fails: what cannot be read is
 /// listed in `unknown_sections`.
 pub async fn collect(options: &CollectOptions, now_unix: i64) -> Inventory {
+    let root = options.root.clone();
     let mut inventory = Inventory {
         collected_at: now_unix,
         agent_version: crate::AGENT_VERSION.to_string(),
-        hostname: common::hostname(),
+        hostname: platform::hostname(&root),
         ..Inventory::default()
     };
-    let root = options.root.clone();
-    inventory.machine_id =
-        run_blocking(options, move || platform::machine_id(&root)).await.unwrap_or_default();
+    let mut unknown = Vec::new();
+    inventory.machine_id = run(options, platform::machine_id).await.unwrap_or_default();
 
-    let root = options.root.clone();
-    inventory.system = record(&mut inventory.unknown_sections, Section::System, {
-        run_blocking(options, move || platform::system(&root)).await
-    });
-    inventory.os =
-        record(&mut inventory.unknown_sections, Section::Os, run_blocking(options, common::os).await);
-    inventory.cpu =
-        record(&mut inventory.unknown_sections, Section::Cpu, run_blocking(options, common::cpu).await);
-    inventory.memory =
-        record(&mut inventory.unknown_sections, Section::Memory, run_blocking(options, common::memory).await);
-    inventory.volumes = record(
-        &mut inventory.unknown_sections,
-        Section::Volumes,
-        run_blocking(options, common::volumes).await,
-    );
-    inventory.network_interfaces = record(
-        &mut inventory.unknown_sections,
-        Section::NetworkInterfaces,
-        run_blocking(options, common::network_interfaces).await,
-    );
+    /// Runs one section's collector on a blocking thread under the timeout.
+    macro_rules! section {
+        ($field:ident, $section:expr, $collector:path) => {
+            inventory.$field = record(&mut unknown, $section, run(options, $collector).await);
+        };
+    }
+    section!(system, Section::System, platform::system);
+    section!(os, Section::Os, platform::os);
+    section!(cpu, Section::Cpu, platform::cpu);
+    section!(memory, Section::Memory, platform::memory);
+    section!(volumes, Section::Volumes, platform::volumes);
+    section!(network_interfaces, Section::NetworkInterfaces, platform::network_interfaces);
+    section!(disks, Section::Disks, platform::disks);
+    section!(security, Section::Security, platform::security);
+    section!(batteries, Section::Batteries, platform::batteries);
+    section!(peripherals, Section::Peripherals, platform::peripherals);
+    section!(users, Section::Users, platform::users);
+    section!(software, Section::Software, platform::software);
+    inventory.unknown_sections = unknown;
     inventory
+}
+
+async fn run<T: Send + 'static>(
+    options: &CollectOptions,
+    collector: fn(&std::path::Path) -> SectionResult<T>,
+) -> SectionResult<T> {
+    let root = options.root.clone();
+    run_blocking(options, move || collector(&root)).await
 }
 
 fn record<T>(unknown: &mut Vec<UnknownSection>, section: Section, result: SectionResult<T>) -> Option<T> {
@@ -101,14 +108,45 @@ use linux as platform;
 #[cfg(windows)]
 use windows as platform;
 
+/// Elsewhere (macOS, BSD): what sysinfo knows, and the rest unknown.
 #[cfg(not(any(target_os = "linux", windows)))]
 mod platform {
-    use super::SectionResult;
+    use super::{common, SectionResult};
     use std::path::Path;
-    pub fn machine_id(_root: &Path) -> SectionResult<String> {
-        Err("machine id is not collected on this OS".into())
+
+    pub fn hostname(_root: &Path) -> String {
+        common::hostname()
     }
-    pub fn system(_root: &Path) -> SectionResult<parc_model::System> {
-        Err("system section is not collected on this OS".into())
+    pub fn os(_root: &Path) -> SectionResult<parc_model::OperatingSystem> {
+        common::os()
     }
+    pub fn cpu(_root: &Path) -> SectionResult<parc_model::Cpu> {
+        common::cpu()
+    }
+    pub fn memory(_root: &Path) -> SectionResult<parc_model::Memory> {
+        common::memory()
+    }
+    pub fn volumes(_root: &Path) -> SectionResult<Vec<parc_model::Volume>> {
+        common::volumes()
+    }
+    pub fn network_interfaces(_root: &Path) -> SectionResult<Vec<parc_model::NetworkInterface>> {
+        common::network_interfaces()
+    }
+    macro_rules! not_collected {
+        ($($name:ident -> $t:ty),* $(,)?) => {$(
+            pub fn $name(_root: &Path) -> SectionResult<$t> {
+                Err("not collected on this OS".into())
+            }
+        )*};
+    }
+    not_collected!(
+        machine_id -> String,
+        system -> parc_model::System,
+        disks -> Vec<parc_model::PhysicalDisk>,
+        security -> parc_model::Security,
+        batteries -> Vec<parc_model::Battery>,
+        peripherals -> parc_model::Peripherals,
+        users -> parc_model::Users,
+        software -> Vec<parc_model::SoftwarePackage>,
+    );
 }

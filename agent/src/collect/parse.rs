@@ -202,3 +202,60 @@ mod tests {
         assert_eq!(machine_id_from_file("00000000000000000000000000000000"), None);
     }
 }
+
+/// `20241102` (the Uninstall keys' InstallDate) to `2024-11-02`.
+pub fn iso_date_from_yyyymmdd(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    if raw.len() != 8 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let (year, month, day) = (&raw[0..4], &raw[4..6], &raw[6..8]);
+    let (m, d): (u32, u32) = (month.parse().ok()?, day.parse().ok()?);
+    ((1..=12).contains(&m) && (1..=31).contains(&d)).then(|| format!("{year}-{month}-{day}"))
+}
+
+/// Sorted by name, version and source, without exact duplicates (the same
+/// program is often registered under two keys).
+pub fn dedup_software(mut packages: Vec<parc_model::SoftwarePackage>) -> Vec<parc_model::SoftwarePackage> {
+    packages.sort_by(|a, b| {
+        (a.name.to_lowercase(), &a.version, a.source, &a.architecture).cmp(&(
+            b.name.to_lowercase(),
+            &b.version,
+            b.source,
+            &b.architecture,
+        ))
+    });
+    packages.dedup_by(|a, b| a.name == b.name && a.version == b.version && a.publisher == b.publisher);
+    packages.truncate(parc_proto::limits::MAX_SOFTWARE);
+    packages
+}
+
+#[cfg(test)]
+mod windows_data_tests {
+    use super::*;
+    use parc_model::{SoftwarePackage, SoftwareSource};
+
+    #[test]
+    fn uninstall_install_dates() {
+        assert_eq!(iso_date_from_yyyymmdd("20241102").as_deref(), Some("2024-11-02"));
+        assert_eq!(iso_date_from_yyyymmdd("2024-11-02"), None);
+        assert_eq!(iso_date_from_yyyymmdd("20241302"), None);
+        assert_eq!(iso_date_from_yyyymmdd(""), None);
+    }
+
+    #[test]
+    fn programs_registered_twice_are_listed_once() {
+        let package = |name: &str, arch: &str| SoftwarePackage {
+            name: name.into(),
+            version: "1.0".into(),
+            publisher: "Acme".into(),
+            source: SoftwareSource::WindowsUninstall,
+            architecture: arch.into(),
+            ..SoftwarePackage::default()
+        };
+        let listed =
+            dedup_software(vec![package("Zeta", "x64"), package("Alpha", "x64"), package("Alpha", "x64")]);
+        let names: Vec<&str> = listed.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Alpha", "Zeta"]);
+    }
+}

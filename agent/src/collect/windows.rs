@@ -1,25 +1,33 @@
-//! Windows reads: the registry, never localised command output.
+//! Windows reads: the registry (never localised command output), and
+//! sysinfo for what it reads through the Win32 API.
 
-use super::parse::{machine_id_from_file, system_from_dmi, DmiStrings};
+use super::common;
+use super::parse::{machine_id_from_file, sanitize, system_from_dmi, DmiStrings};
 use super::SectionResult;
-use parc_model::System;
+use parc_model::{SoftwarePackage, SoftwareSource, System};
 use std::path::Path;
-use winreg::enums::{HKEY_LOCAL_MACHINE, KEY_READ, KEY_WOW64_64KEY};
+use winreg::enums::{HKEY_LOCAL_MACHINE, HKEY_USERS, KEY_READ, KEY_WOW64_32KEY, KEY_WOW64_64KEY};
 use winreg::RegKey;
 
-fn hklm_key(path: &str) -> std::io::Result<RegKey> {
-    RegKey::predef(HKEY_LOCAL_MACHINE).open_subkey_with_flags(path, KEY_READ | KEY_WOW64_64KEY)
+fn hklm_key(path: &str, view: u32) -> std::io::Result<RegKey> {
+    RegKey::predef(HKEY_LOCAL_MACHINE).open_subkey_with_flags(path, KEY_READ | view)
+}
+
+pub fn hostname(_root: &Path) -> String {
+    common::hostname()
 }
 
 pub fn machine_id(_root: &Path) -> SectionResult<String> {
-    let key = hklm_key(r"SOFTWARE\Microsoft\Cryptography").map_err(|e| format!("Cryptography key: {e}"))?;
+    let key = hklm_key(r"SOFTWARE\Microsoft\Cryptography", KEY_WOW64_64KEY)
+        .map_err(|e| format!("Cryptography key: {e}"))?;
     let guid: String = key.get_value("MachineGuid").map_err(|e| format!("MachineGuid: {e}"))?;
     machine_id_from_file(&guid).ok_or_else(|| format!("MachineGuid {guid:?} is not an identifier"))
 }
 
 /// The firmware strings Windows copies into the registry at boot.
 pub fn system(_root: &Path) -> SectionResult<System> {
-    let key = hklm_key(r"HARDWARE\DESCRIPTION\System\BIOS").map_err(|e| format!("BIOS key: {e}"))?;
+    let key = hklm_key(r"HARDWARE\DESCRIPTION\System\BIOS", KEY_WOW64_64KEY)
+        .map_err(|e| format!("BIOS key: {e}"))?;
     let value = |name: &str| key.get_value::<String, _>(name).unwrap_or_default();
     let dmi = DmiStrings {
         sys_vendor: value("SystemManufacturer"),
@@ -33,4 +41,104 @@ pub fn system(_root: &Path) -> SectionResult<System> {
         ..DmiStrings::default()
     };
     Ok(system_from_dmi(&dmi))
+}
+
+pub fn os(_root: &Path) -> SectionResult<parc_model::OperatingSystem> {
+    let mut os = common::os()?;
+    if let Ok(key) = hklm_key(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion", KEY_WOW64_64KEY) {
+        let text = |name: &str| sanitize(&key.get_value::<String, _>(name).unwrap_or_default());
+        os.edition = text("EditionID");
+        let display = text("DisplayVersion");
+        if !display.is_empty() {
+            os.version =
+                format!("{} ({display})", os.version.split_whitespace().next().unwrap_or(&os.version));
+        }
+        let build = text("CurrentBuildNumber");
+        if !build.is_empty() {
+            os.build = build;
+        }
+        os.install_date = key.get_value::<u32, _>("InstallDate").map(i64::from).unwrap_or(0);
+    }
+    Ok(os)
+}
+
+pub fn cpu(_root: &Path) -> SectionResult<parc_model::Cpu> {
+    common::cpu()
+}
+
+pub fn memory(_root: &Path) -> SectionResult<parc_model::Memory> {
+    common::memory()
+}
+
+pub fn volumes(_root: &Path) -> SectionResult<Vec<parc_model::Volume>> {
+    common::volumes()
+}
+
+pub fn network_interfaces(_root: &Path) -> SectionResult<Vec<parc_model::NetworkInterface>> {
+    common::network_interfaces()
+}
+
+macro_rules! not_yet {
+    ($($name:ident -> $t:ty),* $(,)?) => {$(
+        pub fn $name(_root: &Path) -> SectionResult<$t> {
+            Err("not collected on Windows by this agent version yet".into())
+        }
+    )*};
+}
+not_yet!(
+    disks -> Vec<parc_model::PhysicalDisk>,
+    security -> parc_model::Security,
+    batteries -> Vec<parc_model::Battery>,
+    peripherals -> parc_model::Peripherals,
+    users -> parc_model::Users,
+);
+
+const UNINSTALL: &str = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall";
+
+/// "Programs and Features": the 64- and 32-bit machine-wide Uninstall keys
+/// and each loaded user's own.
+pub fn software(_root: &Path) -> SectionResult<Vec<SoftwarePackage>> {
+    let mut packages = Vec::new();
+    let mut opened = 0;
+    for (view, architecture) in [(KEY_WOW64_64KEY, "x64"), (KEY_WOW64_32KEY, "x86")] {
+        if let Ok(key) = hklm_key(UNINSTALL, view) {
+            opened += 1;
+            read_uninstall(&key, SoftwareSource::WindowsUninstall, architecture, &mut packages);
+        }
+    }
+    if let Ok(users) = RegKey::predef(HKEY_USERS).open_subkey_with_flags("", KEY_READ) {
+        for sid in users
+            .enum_keys()
+            .filter_map(Result::ok)
+            .filter(|s| s.starts_with("S-1-5-21-") && !s.ends_with("_Classes"))
+        {
+            if let Ok(key) = users.open_subkey_with_flags(format!(r"{sid}\{UNINSTALL}"), KEY_READ) {
+                read_uninstall(&key, SoftwareSource::WindowsUserUninstall, "", &mut packages);
+            }
+        }
+    }
+    if opened == 0 {
+        return Err("cannot open the Uninstall registry keys".into());
+    }
+    Ok(super::parse::dedup_software(packages))
+}
+
+fn read_uninstall(key: &RegKey, source: SoftwareSource, architecture: &str, out: &mut Vec<SoftwarePackage>) {
+    for name in key.enum_keys().filter_map(Result::ok) {
+        let Ok(entry) = key.open_subkey_with_flags(&name, KEY_READ) else { continue };
+        let text = |value: &str| entry.get_value::<String, _>(value).unwrap_or_default();
+        let system_component = entry.get_value::<u32, _>("SystemComponent").unwrap_or(0) == 1;
+        let display_name = text("DisplayName");
+        if display_name.trim().is_empty() || system_component || !text("ParentKeyName").is_empty() {
+            continue; // updates and components, not programs a person installed
+        }
+        out.push(SoftwarePackage {
+            name: sanitize(&display_name),
+            version: sanitize(&text("DisplayVersion")),
+            publisher: sanitize(&text("Publisher")),
+            install_date: super::parse::iso_date_from_yyyymmdd(&text("InstallDate")).unwrap_or_default(),
+            source,
+            architecture: architecture.to_string(),
+        });
+    }
 }

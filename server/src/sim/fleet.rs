@@ -4,7 +4,10 @@
 
 use super::sites::{SimSite, SITES};
 use parc_model::{
-    ChassisKind, Cpu, Inventory, Memory, NetworkInterface, OperatingSystem, StorageKind, System, Volume,
+    AudioDevice, Battery, Camera, ChassisKind, Cpu, DeviceBus, DiskEncryption, Duplex, Firmware,
+    InterfaceKind, Inventory, Memory, MemoryModule, NetworkInterface, OperatingSystem, Peripherals,
+    PhysicalDisk, SecureBoot, Security, SoftwarePackage, SoftwareSource, StorageKind, System, Users, Volume,
+    WifiCapabilities,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -244,6 +247,65 @@ const MODELS: &[ModelSpec] = &[
     ),
 ];
 
+/// CPUID family, model, stepping of the CPUs above (decimal, as dmidecode prints).
+const CPU_SIGNATURES: &[(&str, u32, u32, u32)] = &[
+    ("i5-3470", 6, 58, 9),
+    ("i5-4590", 6, 60, 3),
+    ("i5-4570", 6, 60, 3),
+    ("i5-7500", 6, 158, 9),
+    ("i5-10500", 6, 165, 3),
+    ("i5-2540M", 6, 42, 7),
+    ("i5-8250U", 6, 142, 10),
+    ("i5-1145G7", 6, 140, 1),
+    ("i5-1135G7", 6, 140, 1),
+    ("i5-6500", 6, 94, 3),
+    ("i5-8500", 6, 158, 10),
+    ("i5-6300U", 6, 78, 3),
+    ("i5-10210U", 6, 142, 12),
+    ("i5-8400T", 6, 158, 10),
+    ("i5-7300U", 6, 142, 9),
+    ("Ryzen 5 PRO 5675U", 25, 80, 0),
+];
+
+/// A shared catalogue: (name, publisher, versions, share of PCs in percent).
+const CATALOGUE: &[(&str, &str, &[&str], u32)] = &[
+    ("Mozilla Firefox", "Mozilla", &["115.18.0", "128.5.0", "133.0"], 85),
+    ("Google Chrome", "Google LLC", &["131.0.6778.86", "130.0.6723.117"], 60),
+    ("Microsoft Edge", "Microsoft Corporation", &["131.0.2903.70"], 100),
+    ("Microsoft 365 Apps for enterprise - fr-fr", "Microsoft Corporation", &["16.0.18129.20158"], 55),
+    ("Microsoft Office Professional Plus 2016", "Microsoft Corporation", &["16.0.4266.1001"], 35),
+    ("IBM Notes 9.0.1", "IBM", &["9.0.1.0"], 30),
+    ("HCL Notes", "HCL", &["12.0.2"], 8),
+    ("Adobe Acrobat Reader", "Adobe", &["24.004.20220", "23.008.20470"], 80),
+    ("7-Zip 23.01 (x64)", "Igor Pavlov", &["23.01"], 70),
+    ("VLC media player", "VideoLAN", &["3.0.21", "3.0.18"], 40),
+    ("LibreOffice 7.6.7.2", "The Document Foundation", &["7.6.7.2"], 30),
+    ("Cisco Secure Client - AnyConnect VPN", "Cisco Systems, Inc.", &["5.1.4.74"], 30),
+    ("FortiClient VPN", "Fortinet Technologies Inc", &["7.2.4.0972"], 10),
+    ("Microsoft Teams", "Microsoft Corporation", &["24295.605.3225.8804"], 45),
+    ("Cisco Jabber", "Cisco Systems, Inc.", &["14.1.5"], 15),
+    ("Zoiper5", "Securax LTD", &["5.6.6"], 3),
+    ("GLPI Agent 1.7", "Teclib'", &["1.7"], 20),
+    ("Java 8 Update 401", "Oracle Corporation", &["8.0.4010.10"], 25),
+    ("Trend Micro Apex One Security Agent", "Trend Micro Inc.", &["14.0.12737"], 95),
+    ("Microsoft Visual C++ 2015-2022 Redistributable (x64)", "Microsoft Corporation", &["14.38.33135.0"], 95),
+    ("Microsoft Visual C++ 2013 Redistributable (x86)", "Microsoft Corporation", &["12.0.40664"], 70),
+    ("Microsoft Visual C++ 2010  x86 Redistributable", "Microsoft Corporation", &["10.0.40219"], 60),
+    ("Microsoft .NET Framework 4.8 Targeting Pack", "Microsoft Corporation", &["4.8.03761"], 40),
+    ("PDFCreator", "pdfforge GmbH", &["5.2.0"], 25),
+    ("Citrix Workspace 2311", "Citrix Systems, Inc.", &["23.11.0.55"], 35),
+    ("Solis (logiciel métier action sociale)", "Inetum", &["5.12.3"], 25),
+    ("Pronote", "Index Education", &["2024.0.2.8"], 10),
+    ("Intel(R) Management Engine Components", "Intel Corporation", &["2216.16.0.2805"], 50),
+    ("Realtek High Definition Audio Driver", "Realtek Semiconductor Corp.", &["6.0.9235.1"], 60),
+    ("Dell Command | Update", "Dell Inc.", &["5.1.0"], 30),
+    ("HP Support Assistant", "HP Inc.", &["9.24.44.0"], 25),
+    ("Lenovo Vantage Service", "Lenovo Group Ltd.", &["4.0.45.0"], 15),
+    ("Notepad++ (64-bit x64)", "Notepad++ Team", &["8.6.9"], 20),
+    ("KeePass Password Safe 2.57", "Dominik Reichl", &["2.57"], 15),
+    ("TeamViewer", "TeamViewer", &["15.59.3"], 8),
+];
+
 /// Generates `count` PCs spread over the département's sites.
 pub fn generate(seed: u64, count: usize, now_unix: i64) -> Vec<SimPc> {
     let mut rng = StdRng::seed_from_u64(seed);
@@ -317,20 +379,118 @@ fn simulate_pc(
     let laptop = model.chassis == Laptop;
     let hostname = format!("{}-{}{:04}", site.host_prefix, if laptop { 'L' } else { 'D' }, number);
     let ip = format!("{}.{}.{}.{}", site.subnet.0, site.subnet.1, number / 250, number % 250 + 2);
+    let wired_up = !laptop || rng.random_bool(0.5);
+    // Gigabit adapters on 100 Mb/s links point at old cabling.
+    let wired_speed = if model.launch_year < 2010 || rng.random_range(0..100) < 8 { 100 } else { 1000 };
     let mut interfaces = vec![NetworkInterface {
         name: "Ethernet".into(),
         mac_address: random_mac(rng),
-        addresses: if laptop && rng.random_bool(0.5) { vec![] } else { vec![format!("{ip}/16")] },
+        addresses: if wired_up { vec![format!("{ip}/16")] } else { vec![] },
+        kind: InterfaceKind::Wired,
+        link_speed_mbps: wired_up.then_some(wired_speed),
+        duplex: if wired_up { Duplex::Full } else { Duplex::Unknown },
+        driver: if model.manufacturer == "LENOVO" { "e1iexpress".into() } else { "rt640x64".into() },
+        wifi: None,
     }];
     if laptop {
-        let wired = !interfaces[0].addresses.is_empty();
+        let modern = model.launch_year >= 2019;
         interfaces.push(NetworkInterface {
             name: "Wi-Fi".into(),
             mac_address: random_mac(rng),
-            addresses: if wired { vec![] } else { vec![format!("{ip}/16")] },
+            addresses: if wired_up { vec![] } else { vec![format!("{ip}/16")] },
+            kind: InterfaceKind::Wireless,
+            link_speed_mbps: (!wired_up).then_some(if modern { 866 } else { 144 }),
+            duplex: Duplex::Unknown,
+            driver: "Netwtw10".into(),
+            wifi: Some(WifiCapabilities {
+                standards: match model.launch_year {
+                    y if y >= 2020 => vec!["802.11n".into(), "802.11ac".into(), "802.11ax".into()],
+                    y if y >= 2015 => vec!["802.11n".into(), "802.11ac".into()],
+                    _ => vec!["802.11n".into()],
+                },
+                bands: if model.launch_year >= 2015 {
+                    vec!["2.4GHz".into(), "5GHz".into()]
+                } else {
+                    vec!["2.4GHz".into()]
+                },
+                wpa2_enterprise: true,
+                wpa3_enterprise: model.launch_year >= 2019,
+                driver_version: if modern { "23.60.0.10".into() } else { "19.51.40.1".into() },
+                driver_date: format!("{}-06-15", (model.launch_year + 2).min(this_year)),
+            }),
         });
     }
     let total_bytes = disk_gib * GIB;
+    let uefi = model.launch_year >= 2013;
+    let tpm_version = match model.launch_year {
+        y if y >= 2016 => "2.0",
+        y if y >= 2013 && rng.random_bool(0.7) => "1.2",
+        _ => "",
+    };
+    let windows11 = os_version.starts_with("11");
+    let encrypted = windows11 || (laptop && tpm_version == "2.0" && rng.random_bool(0.6));
+    let signature = CPU_SIGNATURES
+        .iter()
+        .find(|(name, ..)| model.cpu.contains(name))
+        .map_or((0, 0, 0), |s| (s.1, s.2, s.3));
+    let mut flags = vec!["lm".to_string(), "sse4_2".into(), "popcnt".into()];
+    if model.launch_year >= 2014 {
+        flags.push("avx2".into());
+    }
+    let module_count = if laptop { 1 } else { *pick(rng, &[1u64, 2]) };
+    let memory_kind = match model.launch_year {
+        y if y >= 2021 => "DDR4",
+        y if y >= 2015 => "DDR4",
+        _ => "DDR3",
+    };
+    let user = format!("{}.{}", pick(rng, FIRST_NAMES), pick(rng, LAST_NAMES));
+    let mut audio = vec![AudioDevice {
+        name: "Realtek High Definition Audio".into(),
+        bus: DeviceBus::Internal,
+        capture: laptop,
+        playback: true,
+        headset: false,
+        usb_id: String::new(),
+    }];
+    if rng.random_range(0..100) < 30 {
+        audio.push(AudioDevice {
+            name: pick(
+                rng,
+                &["Plantronics Blackwire 3210", "Jabra EVOLVE 30 II", "Logitech USB Headset H390"],
+            )
+            .to_string(),
+            bus: DeviceBus::Usb,
+            capture: true,
+            playback: true,
+            headset: true,
+            usb_id: pick(rng, &["047f:c055", "0b0e:030c", "046d:0a44"]).to_string(),
+        });
+    }
+    let cameras = if laptop && model.launch_year >= 2014 {
+        vec![Camera { name: "Integrated Camera".into(), bus: DeviceBus::Usb, usb_id: "04f2:b71f".into() }]
+    } else {
+        vec![]
+    };
+    let installed: Vec<_> =
+        CATALOGUE.iter().filter(|(_, _, _, share)| rng.random_range(0..100) < *share).collect();
+    let software = installed
+        .into_iter()
+        .map(|(name, publisher, versions, _)| SoftwarePackage {
+            name: name.to_string(),
+            version: pick(rng, versions).to_string(),
+            publisher: publisher.to_string(),
+            install_date: format!(
+                "{}-{:02}-{:02}",
+                (purchase_year + rng.random_range(0..3)).min(this_year),
+                rng.random_range(1..=12),
+                rng.random_range(1..=28)
+            ),
+            source: SoftwareSource::WindowsUninstall,
+            architecture: "x64".into(),
+        })
+        .collect();
+    let last_update_days =
+        if rng.random_range(0..100) < 85 { rng.random_range(1..30) } else { rng.random_range(30..400) };
     Inventory {
         collected_at: now_unix,
         hostname,
@@ -366,6 +526,9 @@ fn simulate_pc(
             kernel: build.into(),
             architecture: "x86_64".into(),
             last_boot: now_unix - rng.random_range(600..(14 * 24 * 3600)),
+            edition: "Professional".into(),
+            install_date: now_unix - i64::from(age.max(0)) * 365 * 86_400,
+            last_security_update: now_unix - last_update_days * 86_400,
         }),
         cpu: Some(Cpu {
             model: model.cpu.into(),
@@ -373,8 +536,22 @@ fn simulate_pc(
             physical_cores: model.cores,
             logical_threads: model.threads,
             frequency_mhz: model.mhz,
+            family: signature.0,
+            model_number: signature.1,
+            stepping: signature.2,
+            flags,
         }),
-        memory: Some(Memory { total_bytes: ram_gib * GIB - rng.random_range(0..256) * 1024 * 1024 }),
+        memory: Some(Memory {
+            total_bytes: ram_gib * GIB - rng.random_range(0..256) * 1024 * 1024,
+            modules: (0..module_count)
+                .map(|slot| MemoryModule {
+                    slot: format!("DIMM {slot}"),
+                    size_bytes: ram_gib * GIB / module_count,
+                    kind: memory_kind.into(),
+                    speed_mts: if memory_kind == "DDR4" { 2666 } else { 1600 },
+                })
+                .collect(),
+        }),
         volumes: Some(vec![Volume {
             name: "OS".into(),
             mount_point: "C:\\".into(),
@@ -386,9 +563,70 @@ fn simulate_pc(
             is_system: true,
         }]),
         network_interfaces: Some(interfaces),
+        disks: Some(vec![PhysicalDisk {
+            name: "PHYSICALDRIVE0".into(),
+            model: match storage {
+                StorageKind::Hdd => "ST500DM002-1BD142".into(),
+                StorageKind::Nvme => "SAMSUNG MZVLB256HBHQ-000L7".into(),
+                _ => "SanDisk SD8SB8U256G1001".into(),
+            },
+            serial_number: hex_string(rng, 6).to_uppercase(),
+            size_bytes: total_bytes + GIB,
+            kind: storage,
+            holds_os: true,
+            removable: false,
+        }]),
+        security: Some(Security {
+            tpm_present: !tpm_version.is_empty(),
+            tpm_version: tpm_version.into(),
+            firmware: if uefi { Firmware::Uefi } else { Firmware::Bios },
+            secure_boot: match (uefi, windows11 || rng.random_bool(0.4)) {
+                (false, _) => SecureBoot::Unsupported,
+                (true, true) => SecureBoot::On,
+                (true, false) => SecureBoot::Off,
+            },
+            system_disk_encryption: if encrypted { DiskEncryption::Bitlocker } else { DiskEncryption::None },
+        }),
+        batteries: Some(if laptop {
+            let design = *pick(rng, &[42_000u64, 54_000, 56_000, 68_000]);
+            let health = (100 - age * rng.random_range(3..9)).clamp(35, 100) as u64;
+            vec![Battery {
+                name: "BAT0".into(),
+                design_capacity_mwh: design,
+                full_charge_capacity_mwh: design * health / 100,
+            }]
+        } else {
+            vec![]
+        }),
+        peripherals: Some(Peripherals { audio, cameras }),
+        users: Some(Users { logged_in: vec![user.clone()], last_logged_in: user }),
+        software: Some(software),
         unknown_sections: vec![],
     }
 }
+
+const FIRST_NAMES: &[&str] = &[
+    "marie",
+    "jean",
+    "nathalie",
+    "pierre",
+    "sophie",
+    "michel",
+    "isabelle",
+    "nicolas",
+    "catherine",
+    "karim",
+    "fatima",
+    "thomas",
+    "sandrine",
+    "julien",
+    "aurelie",
+    "mamadou",
+];
+const LAST_NAMES: &[&str] = &[
+    "martin", "bernard", "dubois", "thomas", "robert", "richard", "petit", "durand", "leroy", "moreau",
+    "simon", "laurent", "lefebvre", "michel", "garcia", "nguyen", "diallo", "benali",
+];
 
 fn pick<'a, T>(rng: &mut StdRng, options: &'a [T]) -> &'a T {
     &options[rng.random_range(0..options.len())]
