@@ -173,7 +173,90 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
         }
         None => out.push_str(&unknown(parc_model::Section::NetworkInterfaces).unwrap_or_default()),
     }
+    write_hardening_and_people(out, inv);
     let _ = writeln!(out, "\nAgent {}, collected {}", inv.agent_version, rfc3339(inv.collected_at));
+}
+
+fn write_hardening_and_people(out: &mut String, inv: &Inventory) {
+    use parc_model::Section;
+    let unknown = |section: Section| {
+        inv.unknown_sections
+            .iter()
+            .find(|u| u.section == section)
+            .map(|u| format!("  unknown: {}\n", u.reason))
+    };
+    let _ = writeln!(out, "\nDisks");
+    match &inv.disks {
+        Some(disks) => {
+            for d in disks {
+                let _ = writeln!(
+                    out,
+                    "  {:<12}  {} {}  {}{}",
+                    d.name,
+                    d.kind.label(),
+                    human_bytes(d.size_bytes),
+                    d.model,
+                    if d.holds_os { "  (system)" } else { "" }
+                );
+            }
+        }
+        None => out.push_str(&unknown(Section::Disks).unwrap_or_default()),
+    }
+    let _ = writeln!(out, "\nSecurity");
+    match &inv.security {
+        Some(s) => {
+            let tpm = if s.tpm_present { format!("TPM {}", s.tpm_version) } else { "no TPM".into() };
+            let _ = writeln!(out, "  TPM           {tpm}");
+            let _ = writeln!(out, "  Firmware      {:?}, Secure Boot {:?}", s.firmware, s.secure_boot);
+            let _ = writeln!(out, "  Disk          encryption {:?}", s.system_disk_encryption);
+        }
+        None => out.push_str(&unknown(Section::Security).unwrap_or_default()),
+    }
+    let _ = writeln!(out, "\nBattery");
+    match &inv.batteries {
+        Some(batteries) if batteries.is_empty() => out.push_str("  none\n"),
+        Some(batteries) => {
+            for b in batteries {
+                let health = b
+                    .health_percent()
+                    .map(|h| format!("{h}% health"))
+                    .unwrap_or_else(|| "health unknown".into());
+                let _ = writeln!(
+                    out,
+                    "  {:<12}  {health} ({} of {} mWh)",
+                    b.name, b.full_charge_capacity_mwh, b.design_capacity_mwh
+                );
+            }
+        }
+        None => out.push_str(&unknown(Section::Batteries).unwrap_or_default()),
+    }
+    let _ = writeln!(out, "\nAudio and cameras");
+    match &inv.peripherals {
+        Some(p) => {
+            for a in &p.audio {
+                let _ = writeln!(out, "  {}{}", a.name, if a.headset { "  (headset)" } else { "" });
+            }
+            for c in &p.cameras {
+                let _ = writeln!(out, "  {}  (camera)", c.name);
+            }
+        }
+        None => out.push_str(&unknown(Section::Peripherals).unwrap_or_default()),
+    }
+    let _ = writeln!(out, "\nUsers");
+    match &inv.users {
+        Some(u) => {
+            let _ = writeln!(out, "  Logged in     {}", u.logged_in.join(", "));
+            let _ = writeln!(out, "  Last          {}", u.last_logged_in);
+        }
+        None => out.push_str(&unknown(Section::Users).unwrap_or_default()),
+    }
+    let _ = writeln!(out, "\nSoftware");
+    match &inv.software {
+        Some(packages) => {
+            let _ = writeln!(out, "  {} packages (--output json lists them)", packages.len());
+        }
+        None => out.push_str(&unknown(Section::Software).unwrap_or_default()),
+    }
 }
 
 #[cfg(test)]
@@ -191,7 +274,7 @@ mod tests {
                 ..Default::default()
             },
             inventory: Some(Inventory {
-                memory: Some(Memory { total_bytes: 8 * 1024 * 1024 * 1024 }),
+                memory: Some(Memory { total_bytes: 8 * 1024 * 1024 * 1024, modules: vec![] }),
                 unknown_sections: vec![UnknownSection {
                     section: Section::Cpu,
                     reason: "timed out after 20s".into(),
