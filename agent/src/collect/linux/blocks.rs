@@ -32,7 +32,11 @@ pub fn disks(root: &Root) -> Result<Vec<PhysicalDisk>, String> {
             };
             PhysicalDisk {
                 model: sanitize(&attr("device/model")),
-                serial_number: sanitize(&attr("device/serial")),
+                serial_number: sanitize(
+                    &Some(attr("device/serial"))
+                        .filter(|s| !s.trim().is_empty())
+                        .unwrap_or_else(|| attr("serial")),
+                ),
                 size_bytes: sectors.saturating_mul(512),
                 kind,
                 holds_os: system.as_deref() == Some(name.as_str()),

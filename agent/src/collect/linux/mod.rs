@@ -55,6 +55,10 @@ impl Root {
     /// Reads at most `limit` bytes; `None` when the file is larger.
     pub fn read_capped(&self, relative: &str, limit: u64) -> std::io::Result<Option<Vec<u8>>> {
         let file = std::fs::File::open(self.path(relative))?;
+        // sysfs files say 4096 whatever they hold: only trust a larger size.
+        if file.metadata()?.len() > limit.max(4096) {
+            return Ok(None);
+        }
         let mut bytes = Vec::new();
         file.take(limit + 1).read_to_end(&mut bytes)?;
         Ok((bytes.len() as u64 <= limit).then_some(bytes))
@@ -76,7 +80,11 @@ impl Root {
     pub fn list(&self, relative: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.path(relative))
             .map(|entries| {
-                entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect()
+                entries
+                    .filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|name| !name.starts_with('.'))
+                    .collect()
             })
             .unwrap_or_default();
         names.sort();
