@@ -230,9 +230,66 @@ pub fn dedup_software(mut packages: Vec<parc_model::SoftwarePackage>) -> Vec<par
     packages
 }
 
+/// What `HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion` says.
+#[derive(Debug, Default, Clone)]
+pub struct WindowsRelease {
+    /// CurrentMajorVersionNumber: 10 on Windows 10 and 11, absent before.
+    pub major: Option<u32>,
+    /// "6.1" on Windows 7, "6.3" from 8.1 on (frozen there).
+    pub current_version: String,
+    pub build: String,
+    /// "22H2", "23H2"; absent before Windows 10 20H2.
+    pub display_version: String,
+    /// "Service Pack 1" on Windows 7.
+    pub service_pack: String,
+}
+
+/// The version people say: "11 (23H2)", "10 (22H2)", "7 SP1". Windows 11
+/// still calls itself 10 in the registry: only the build tells (22000+).
+pub fn windows_version(release: &WindowsRelease) -> String {
+    let build: u32 = release.build.parse().unwrap_or(0);
+    let base = match (release.major, release.current_version.as_str()) {
+        (Some(10), _) | (None, "10.0") if build >= 22_000 => "11".to_string(),
+        (Some(10), _) | (None, "10.0") => "10".to_string(),
+        (_, "6.3") => "8.1".to_string(),
+        (_, "6.2") => "8".to_string(),
+        (_, "6.1") => "7".to_string(),
+        (_, "6.0") => "Vista".to_string(),
+        (_, other) if !other.is_empty() => other.to_string(),
+        _ => return String::new(),
+    };
+    if !release.display_version.is_empty() {
+        format!("{base} ({})", release.display_version)
+    } else if let Some(pack) = release.service_pack.strip_prefix("Service Pack ") {
+        format!("{base} SP{pack}")
+    } else {
+        base
+    }
+}
+
 #[cfg(test)]
 mod windows_data_tests {
     use super::*;
+
+    fn release(major: Option<u32>, current: &str, build: &str, display: &str, sp: &str) -> WindowsRelease {
+        WindowsRelease {
+            major,
+            current_version: current.into(),
+            build: build.into(),
+            display_version: display.into(),
+            service_pack: sp.into(),
+        }
+    }
+
+    #[test]
+    fn windows_versions_read_as_people_say_them() {
+        assert_eq!(windows_version(&release(Some(10), "6.3", "22631", "23H2", "")), "11 (23H2)");
+        assert_eq!(windows_version(&release(Some(10), "6.3", "19045", "22H2", "")), "10 (22H2)");
+        assert_eq!(windows_version(&release(Some(10), "6.3", "17763", "", "")), "10");
+        assert_eq!(windows_version(&release(None, "6.1", "7601", "", "Service Pack 1")), "7 SP1");
+        assert_eq!(windows_version(&release(None, "6.3", "9600", "", "")), "8.1");
+        assert_eq!(windows_version(&release(None, "", "", "", "")), "");
+    }
     use parc_model::{SoftwarePackage, SoftwareSource};
 
     #[test]

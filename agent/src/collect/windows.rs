@@ -2,7 +2,7 @@
 //! sysinfo for what it reads through the Win32 API.
 
 use super::common;
-use super::parse::{machine_id_from_file, sanitize, system_from_dmi, DmiStrings};
+use super::parse::{machine_id_from_file, sanitize, system_from_dmi, DmiStrings, WindowsRelease};
 use super::SectionResult;
 use parc_model::{SoftwarePackage, SoftwareSource, System};
 use std::path::Path;
@@ -45,20 +45,23 @@ pub fn system(_root: &Path) -> SectionResult<System> {
 
 pub fn os(_root: &Path) -> SectionResult<parc_model::OperatingSystem> {
     let mut os = common::os()?;
-    if let Ok(key) = hklm_key(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion", KEY_WOW64_64KEY) {
-        let text = |name: &str| sanitize(&key.get_value::<String, _>(name).unwrap_or_default());
-        os.edition = text("EditionID");
-        let display = text("DisplayVersion");
-        if !display.is_empty() {
-            os.version =
-                format!("{} ({display})", os.version.split_whitespace().next().unwrap_or(&os.version));
-        }
-        let build = text("CurrentBuildNumber");
-        if !build.is_empty() {
-            os.build = build;
-        }
-        os.install_date = key.get_value::<u32, _>("InstallDate").map(i64::from).unwrap_or(0);
+    let key = hklm_key(r"SOFTWARE\Microsoft\Windows NT\CurrentVersion", KEY_WOW64_64KEY)
+        .map_err(|e| format!("CurrentVersion key: {e}"))?;
+    let text = |name: &str| sanitize(&key.get_value::<String, _>(name).unwrap_or_default());
+    let release = WindowsRelease {
+        major: key.get_value::<u32, _>("CurrentMajorVersionNumber").ok(),
+        current_version: text("CurrentVersion"),
+        build: text("CurrentBuildNumber"),
+        display_version: text("DisplayVersion"),
+        service_pack: text("CSDVersion"),
+    };
+    os.name = "Windows".into();
+    os.version = super::parse::windows_version(&release);
+    if !release.build.is_empty() {
+        os.build = release.build.clone();
     }
+    os.edition = text("EditionID");
+    os.install_date = key.get_value::<u32, _>("InstallDate").map(i64::from).unwrap_or(0);
     Ok(os)
 }
 

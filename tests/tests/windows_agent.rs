@@ -1,0 +1,167 @@
+//! The Windows agent for real, under Wine: cross-built `parc-agent.exe`
+//! collects in a fresh Wine prefix (Windows 10 mode) and lists the software
+//! in Wine's registry, then enrolls and reports to a real parc-server.
+//!
+//! Needs `wine` and `x86_64-w64-mingw32-gcc` (Debian: wine64,
+//! gcc-mingw-w64-x86-64) and the exe built by `./scripts/test`.
+
+use parc_e2e::*;
+use parc_model::{Inventory, SoftwareSource};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// target/x86_64-pc-windows-gnu/debug/parc-agent.exe
+fn windows_agent_exe() -> PathBuf {
+    let linux_bin = bin("parc-server");
+    let profile_dir = linux_bin.parent().unwrap();
+    let profile = profile_dir.file_name().unwrap();
+    let exe =
+        profile_dir.parent().unwrap().join("x86_64-pc-windows-gnu").join(profile).join("parc-agent.exe");
+    assert!(
+        exe.exists(),
+        "{} is missing: ./scripts/test cross-builds it (cargo build --target x86_64-pc-windows-gnu -p parc-agent)",
+        exe.display()
+    );
+    exe
+}
+
+struct WinePrefix {
+    prefix: tempfile::TempDir,
+    app: tempfile::TempDir,
+}
+
+impl WinePrefix {
+    /// A fresh prefix in Windows 10 mode, with the agent and the test-only
+    /// bcryptprimitives.dll stand-in (see tests/wine/) side by side.
+    fn new() -> WinePrefix {
+        let prefix = tempfile::tempdir().unwrap();
+        let app = tempfile::tempdir().unwrap();
+        let wine_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("wine");
+        let dll = app.path().join("bcryptprimitives.dll");
+        let gcc = Command::new("x86_64-w64-mingw32-gcc")
+            .args(["-shared", "-O2", "-o"])
+            .arg(&dll)
+            .arg(wine_dir.join("bcryptprimitives.c"))
+            .arg(wine_dir.join("bcryptprimitives.def"))
+            .arg("-ladvapi32")
+            .output()
+            .expect("x86_64-w64-mingw32-gcc is needed (Debian package gcc-mingw-w64-x86-64)");
+        assert!(gcc.status.success(), "building the stand-in DLL failed: {}", text(&gcc.stderr));
+        std::fs::copy(windows_agent_exe(), app.path().join("parc-agent.exe")).unwrap();
+        let wine = WinePrefix { prefix, app };
+        wine.run("wineboot", &["-i"]);
+        wine.run("wineserver", &["-w"]);
+        wine.run("wine", &["winecfg", "-v", "win10"]);
+        wine
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("WINEPREFIX", self.prefix.path())
+            .env("WINEDEBUG", "-all")
+            .env_remove("DISPLAY")
+            .env("RUST_LOG", "info")
+            .current_dir(self.app.path());
+        command
+    }
+
+    fn run(&self, program: &str, args: &[&str]) -> Output {
+        let output = self.command(program).args(args).output().unwrap_or_else(|e| {
+            panic!("{program} is needed (Debian package wine64): {e}");
+        });
+        assert!(output.status.success(), "{program} {args:?} failed: {}", text(&output.stderr));
+        output
+    }
+
+    fn reg_add(&self, key: &str, name: &str, kind: &str, data: &str) {
+        self.run("wine", &["reg", "add", key, "/v", name, "/t", kind, "/d", data, "/f"]);
+    }
+
+    fn agent(&self, args: &[&str]) -> Output {
+        self.command("wine").arg("parc-agent.exe").args(args).output().expect("run wine")
+    }
+}
+
+impl Drop for WinePrefix {
+    fn drop(&mut self) {
+        let _ = self.command("wineserver").arg("-k").output();
+    }
+}
+
+const UNINSTALL: &str = r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall";
+const UNINSTALL_32: &str = r"HKLM\Software\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall";
+const UNINSTALL_USER: &str = r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall";
+
+#[test]
+fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
+    let wine = WinePrefix::new();
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcTest64"), "DisplayName", "REG_SZ", "Parc Test 64");
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcTest64"), "DisplayVersion", "REG_SZ", "6.4.0");
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcTest64"), "Publisher", "REG_SZ", "Département de Test");
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcTest64"), "InstallDate", "REG_SZ", "20241102");
+    wine.reg_add(&format!(r"{UNINSTALL_32}\ParcTest32"), "DisplayName", "REG_SZ", "Parc Test 32");
+    wine.reg_add(&format!(r"{UNINSTALL_USER}\ParcUser"), "DisplayName", "REG_SZ", "Parc Per-User App");
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcHidden"), "DisplayName", "REG_SZ", "Hidden component");
+    wine.reg_add(&format!(r"{UNINSTALL}\ParcHidden"), "SystemComponent", "REG_DWORD", "1");
+    wine.reg_add(&format!(r"{UNINSTALL}\KB0000001"), "DisplayName", "REG_SZ", "Update for Parc Test 64");
+    wine.reg_add(&format!(r"{UNINSTALL}\KB0000001"), "ParentKeyName", "REG_SZ", "ParcTest64");
+
+    let collected = wine.agent(&["collect"]);
+    assert!(collected.status.success(), "collect failed: {}", text(&collected.stderr));
+    let inventory: Inventory =
+        serde_json::from_slice(&collected.stdout).expect("collect prints an inventory");
+    parc_proto::convert::inventory_from_wire(parc_proto::convert::inventory_to_wire(&inventory))
+        .expect("a valid inventory on the wire");
+
+    let os = inventory.os.as_ref().expect("OS section");
+    assert_eq!(os.name, "Windows");
+    assert!(os.version.starts_with("10"), "winecfg -v win10: {os:?}");
+    let guid = text(
+        &wine
+            .run("wine", &["reg", "query", r"HKLM\Software\Microsoft\Cryptography", "/v", "MachineGuid"])
+            .stdout,
+    );
+    assert!(
+        guid.to_lowercase().contains(&inventory.machine_id),
+        "machine id {} not in {guid}",
+        inventory.machine_id
+    );
+    assert!(inventory.memory.as_ref().unwrap().total_bytes > 0);
+
+    let software = inventory.software.as_ref().expect("software section");
+    let find = |name: &str| software.iter().find(|p| p.name == name);
+    let x64 = find("Parc Test 64").unwrap_or_else(|| panic!("64-bit entry missing from {software:?}"));
+    assert_eq!(
+        (x64.version.as_str(), x64.publisher.as_str(), x64.install_date.as_str(), x64.architecture.as_str()),
+        ("6.4.0", "Département de Test", "2024-11-02", "x64")
+    );
+    assert_eq!(x64.source, SoftwareSource::WindowsUninstall);
+    assert_eq!(find("Parc Test 32").map(|p| p.architecture.as_str()), Some("x86"));
+    assert_eq!(find("Parc Per-User App").map(|p| p.source), Some(SoftwareSource::WindowsUserUninstall));
+    assert!(find("Hidden component").is_none(), "system components are not programs");
+    assert!(find("Update for Parc Test 64").is_none(), "updates are not programs");
+    let unknown: Vec<_> = inventory.unknown_sections.iter().map(|u| u.section).collect();
+    assert!(!unknown.contains(&parc_model::Section::Software), "{unknown:?}");
+
+    // The same exe enrolls and reports to a real server on loopback.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("parc.db"));
+    let report = wine.agent(&[
+        "run",
+        "--once",
+        "--server",
+        &server.url,
+        "--enroll-secret",
+        SECRET,
+        "--state-dir",
+        r"C:\ProgramData\Parc\state",
+    ]);
+    assert!(report.status.success(), "agent run under Wine failed: {}", text(&report.stderr));
+    let devices = devices_json(&server.url);
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0]["os_name"], "Windows");
+    assert_eq!(devices[0]["hostname"], serde_json::Value::String(inventory.hostname.clone()));
+    assert!(wine.prefix.path().join("drive_c/ProgramData/Parc/state/agent-state.json").exists());
+    server.stop();
+}
