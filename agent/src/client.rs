@@ -85,7 +85,7 @@ impl AgentClient {
         let request = ReportRequest {
             node_key: node_key.to_string(),
             sequence,
-            inventory: Some(parc_proto::convert::inventory_to_wire(inventory)),
+            inventory: Some(parc_proto::convert::report_inventory_to_wire(inventory)),
         };
         let response = self.inner.clone().report(request).await.map_err(classify)?.into_inner();
         Ok(ReportAck {

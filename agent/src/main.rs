@@ -21,6 +21,10 @@ struct Cli {
 enum Command {
     /// Print this machine's inventory as JSON, without talking to any server.
     Collect {
+        /// json for people and scripts; protobuf is exactly what a report
+        /// carries on the wire (for measuring and debugging).
+        #[arg(long, value_enum, default_value_t = CollectOutput::Json)]
+        output: CollectOutput,
         /// Read Linux files under this root instead of / (for tests).
         #[arg(long, default_value = "/", hide = true)]
         root: PathBuf,
@@ -41,6 +45,12 @@ enum Command {
         #[arg(long)]
         once: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum CollectOutput {
+    Json,
+    Protobuf,
 }
 
 fn default_state_dir() -> &'static str {
@@ -79,11 +89,28 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Collect { root } => {
+        Command::Collect { output, root } => {
             let options = CollectOptions { root, ..CollectOptions::default() };
             let inventory = collect(&options, now_unix()).await;
-            println!("{}", serde_json::to_string_pretty(&inventory).context("cannot encode the inventory")?);
-            Ok(())
+            let bytes = match output {
+                CollectOutput::Json => {
+                    let mut text =
+                        serde_json::to_string_pretty(&inventory).context("cannot encode the inventory")?;
+                    text.push('\n');
+                    text.into_bytes()
+                }
+                CollectOutput::Protobuf => {
+                    prost::Message::encode_to_vec(&parc_proto::convert::report_inventory_to_wire(&inventory))
+                }
+            };
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            match stdout.write_all(&bytes).and_then(|()| stdout.flush()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(e).context("cannot write the inventory")
+                }
+                _ => Ok(()),
+            }
         }
         Command::Run { server, enroll_secret, state_dir, once } => {
             let options = RunOptions {

@@ -251,19 +251,7 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
             .users
             .as_ref()
             .map(|u| pb::Users { logged_in: u.logged_in.clone(), last_logged_in: u.last_logged_in.clone() }),
-        software: inv
-            .software
-            .iter()
-            .flatten()
-            .map(|p| pb::SoftwarePackage {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                publisher: p.publisher.clone(),
-                install_date: p.install_date.clone(),
-                source: source_to_wire(p.source),
-                architecture: p.architecture.clone(),
-            })
-            .collect(),
+        software: inv.software.as_deref().map(|packages| software_to_wire(packages, NameCoding::Whole)),
         unknown_sections: inv
             .unknown_sections
             .iter()
@@ -496,16 +484,10 @@ pub fn inventory_from_wire(inv: pb::Inventory) -> Result<m::Inventory, WireError
         }
         None => None,
     };
-    let software = each(inv.software, "inventory.software", MAX_SOFTWARE, |p, c| {
-        Ok(m::SoftwarePackage {
-            name: c.s(p.name, "name")?,
-            version: c.s(p.version, "version")?,
-            publisher: c.s(p.publisher, "publisher")?,
-            install_date: c.s(p.install_date, "install_date")?,
-            source: source_from_wire(p.source),
-            architecture: c.s(p.architecture, "architecture")?,
-        })
-    })?;
+    let software = match inv.software {
+        Some(list) => software_from_wire(list)?,
+        None => Vec::new(),
+    };
 
     Ok(m::Inventory {
         collected_at: inv.collected_at,
@@ -526,6 +508,171 @@ pub fn inventory_from_wire(inv: pb::Inventory) -> Result<m::Inventory, WireError
         software: known(m::Section::Software).then_some(software),
         unknown_sections,
     })
+}
+
+// ---- software, as columns ----------------------------------------------------
+
+/// How to encode software names: whole (readable in grpcurl, for the fleet
+/// API) or front-coded (smallest, for agents' reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameCoding {
+    Whole,
+    FrontCoded,
+}
+
+/// The inventory as an agent sends it: software names front-coded.
+pub fn report_inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
+    let mut wire = inventory_to_wire(inv);
+    if let Some(packages) = inv.software.as_deref() {
+        wire.software = Some(software_to_wire(packages, NameCoding::FrontCoded));
+    }
+    wire
+}
+
+fn software_to_wire(packages: &[m::SoftwarePackage], coding: NameCoding) -> pb::SoftwareList {
+    let mut list = pb::SoftwareList::default();
+    let mut previous = "";
+    let mut publisher_slots: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut architecture_slots: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for p in packages {
+        let next = u32::try_from(list.publishers.len()).unwrap_or(u32::MAX);
+        let slot = *publisher_slots.entry(p.publisher.as_str()).or_insert_with(|| {
+            list.publishers.push(p.publisher.clone());
+            next
+        });
+        match coding {
+            NameCoding::Whole => list.names.push(p.name.clone()),
+            NameCoding::FrontCoded => {
+                let shared = shared_prefix(previous, &p.name);
+                list.name_prefix_lengths.push(u32::try_from(shared).unwrap_or(0));
+                list.names.push(p.name[shared..].to_string());
+                previous = &p.name;
+            }
+        }
+        list.versions.push(p.version.clone());
+        list.publisher_index.push(slot);
+        list.install_days.push(
+            m::civil::parse_iso(&p.install_date).and_then(|days| u32::try_from(days).ok()).unwrap_or(0),
+        );
+        list.sources.push(source_to_wire(p.source));
+        let next = u32::try_from(list.architectures.len()).unwrap_or(u32::MAX);
+        let slot = *architecture_slots.entry(p.architecture.as_str()).or_insert_with(|| {
+            list.architectures.push(p.architecture.clone());
+            next
+        });
+        list.architecture_index.push(slot);
+    }
+    list
+}
+
+/// Bytes two names share at the start, on a character boundary.
+fn shared_prefix(a: &str, b: &str) -> usize {
+    let mut shared = 0;
+    for ((i, x), y) in a.char_indices().zip(b.chars()) {
+        if x != y {
+            break;
+        }
+        shared = i + x.len_utf8();
+    }
+    shared
+}
+
+/// Undoes front coding; refuses prefix lengths that point past the
+/// previous name or inside a character.
+fn expand_names(
+    suffixes: Vec<String>,
+    prefix_lengths: &[u32],
+    field: &str,
+) -> Result<Vec<String>, WireError> {
+    if prefix_lengths.is_empty() {
+        return Ok(suffixes);
+    }
+    if prefix_lengths.len() != suffixes.len() {
+        return Err(WireError::new(
+            format!("{field}.name_prefix_lengths"),
+            format!(
+                "{} entries for {} names; give one per name or none",
+                prefix_lengths.len(),
+                suffixes.len()
+            ),
+        ));
+    }
+    let mut names: Vec<String> = Vec::with_capacity(suffixes.len());
+    for (i, (suffix, &shared)) in suffixes.into_iter().zip(prefix_lengths).enumerate() {
+        let previous = names.last().map(String::as_str).unwrap_or("");
+        let shared = shared as usize;
+        if shared > previous.len() || !previous.is_char_boundary(shared) {
+            return Err(WireError::new(
+                format!("{field}.name_prefix_lengths[{i}]"),
+                format!("{shared} is not a prefix of the previous name ({} bytes)", previous.len()),
+            ));
+        }
+        let name = format!("{}{suffix}", &previous[..shared]);
+        if name.len() > MAX_STRING_LEN {
+            return Err(WireError::new(
+                format!("{field}.names[{i}]"),
+                format!("longer than the limit of {MAX_STRING_LEN}"),
+            ));
+        }
+        names.push(name);
+    }
+    Ok(names)
+}
+
+fn software_from_wire(list: pb::SoftwareList) -> Result<Vec<m::SoftwarePackage>, WireError> {
+    let field = "inventory.software";
+    let c = Checker::at(field);
+    let names = expand_names(c.list(list.names, "names", MAX_SOFTWARE)?, &list.name_prefix_lengths, field)?;
+    let column = |values: Vec<String>, column: &str| -> Result<Vec<String>, WireError> {
+        if values.len() != names.len() {
+            return Err(WireError::new(
+                format!("{field}.{column}"),
+                format!(
+                    "{} entries for {} names; every column has one entry per package",
+                    values.len(),
+                    names.len()
+                ),
+            ));
+        }
+        c.list(values, column, MAX_SOFTWARE)
+    };
+    let versions = column(list.versions, "versions")?;
+    let publishers = c.list(list.publishers, "publishers", MAX_SOFTWARE)?;
+    let architectures = c.list(list.architectures, "architectures", MAX_SOFTWARE)?;
+    for (column_name, len) in [
+        ("publisher_index", list.publisher_index.len()),
+        ("install_days", list.install_days.len()),
+        ("sources", list.sources.len()),
+        ("architecture_index", list.architecture_index.len()),
+    ] {
+        if len != names.len() {
+            return Err(WireError::new(
+                format!("{field}.{column_name}"),
+                format!("{len} entries for {} names; every column has one entry per package", names.len()),
+            ));
+        }
+    }
+    let mut packages = Vec::with_capacity(names.len());
+    for (i, name) in names.into_iter().enumerate() {
+        let lookup = |table: &[String], index: u32, column: &str| {
+            table.get(index as usize).cloned().ok_or_else(|| {
+                WireError::new(
+                    format!("{field}.{column}[{i}]"),
+                    format!("{index} is past the {} entries", table.len()),
+                )
+            })
+        };
+        let days = list.install_days[i];
+        packages.push(m::SoftwarePackage {
+            name,
+            version: versions[i].clone(),
+            publisher: lookup(&publishers, list.publisher_index[i], "publisher_index")?,
+            install_date: if days == 0 { String::new() } else { m::civil::iso(i64::from(days)) },
+            source: source_from_wire(list.sources[i]),
+            architecture: lookup(&architectures, list.architecture_index[i], "architecture_index")?,
+        });
+    }
+    Ok(packages)
 }
 
 // ---- devices ----------------------------------------------------------------
@@ -718,10 +865,11 @@ mod tests {
 
     #[test]
     fn too_many_software_entries_are_refused_by_name() {
-        let mut wire = inventory_to_wire(&sample());
-        wire.software = vec![wire.software[0].clone(); MAX_SOFTWARE + 1];
-        let error = inventory_from_wire(wire).unwrap_err();
-        assert_eq!(error.field, "inventory.software");
+        let mut inventory = sample();
+        let one = inventory.software.as_ref().unwrap()[0].clone();
+        inventory.software = Some(vec![one; MAX_SOFTWARE + 1]);
+        let error = inventory_from_wire(inventory_to_wire(&inventory)).unwrap_err();
+        assert_eq!(error.field, "inventory.software.names");
         assert!(error.problem.contains("20001 entries"), "{error}");
     }
 
@@ -734,8 +882,55 @@ mod tests {
             "inventory.network_interfaces[1].wifi.bands[2]"
         );
         let mut wire = inventory_to_wire(&sample());
-        wire.software[0].publisher = "p".repeat(MAX_STRING_LEN + 1);
-        assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software[0].publisher");
+        wire.software.as_mut().unwrap().versions[0] = "v".repeat(MAX_STRING_LEN + 1);
+        assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software.versions[0]");
+    }
+
+    #[test]
+    fn software_columns_must_line_up_and_publishers_must_exist() {
+        let mut wire = inventory_to_wire(&sample());
+        wire.software.as_mut().unwrap().versions.push("extra".into());
+        let error = inventory_from_wire(wire).unwrap_err();
+        assert_eq!(error.field, "inventory.software.versions");
+        assert!(error.problem.contains("2 entries for 1 names"), "{error}");
+
+        let mut wire = inventory_to_wire(&sample());
+        wire.software.as_mut().unwrap().publisher_index[0] = 7;
+        assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software.publisher_index[0]");
+    }
+
+    #[test]
+    fn reports_front_code_software_names_and_decode_to_the_same_inventory() {
+        let mut inventory = sample();
+        let one = inventory.software.as_ref().unwrap()[0].clone();
+        let names =
+            ["libreoffice-calc", "libreoffice-core", "libreoffice-writer", "éditeur", "édition", "zsh"];
+        inventory.software =
+            Some(names.iter().map(|n| m::SoftwarePackage { name: n.to_string(), ..one.clone() }).collect());
+        let wire = report_inventory_to_wire(&inventory);
+        let list = wire.software.as_ref().unwrap();
+        assert_eq!(list.names, ["libreoffice-calc", "ore", "writer", "éditeur", "ion", "zsh"]);
+        assert_eq!(list.name_prefix_lengths, [0, 13, 12, 0, 5, 0]);
+        assert_eq!(inventory_from_wire(wire), Ok(inventory));
+    }
+
+    #[test]
+    fn a_prefix_length_past_the_previous_name_is_refused() {
+        let mut wire = report_inventory_to_wire(&sample());
+        wire.software.as_mut().unwrap().name_prefix_lengths[0] = 3;
+        let error = inventory_from_wire(wire).unwrap_err();
+        assert_eq!(error.field, "inventory.software.name_prefix_lengths[0]");
+    }
+
+    #[test]
+    fn publishers_are_sent_once() {
+        let mut inventory = sample();
+        let one = inventory.software.as_ref().unwrap()[0].clone();
+        inventory.software =
+            Some((0..50).map(|i| m::SoftwarePackage { name: format!("p{i}"), ..one.clone() }).collect());
+        let wire = inventory_to_wire(&inventory);
+        assert_eq!(wire.software.as_ref().unwrap().publishers, ["Mozilla"]);
+        assert_eq!(inventory_from_wire(wire), Ok(inventory));
     }
 
     #[test]

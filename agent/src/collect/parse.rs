@@ -203,6 +203,11 @@ mod tests {
     }
 }
 
+/// Seconds since the Unix epoch to `YYYY-MM-DD` (UTC).
+pub fn iso_date_from_unix(secs: u64) -> String {
+    parc_model::civil::iso(i64::try_from(secs / 86_400).unwrap_or(0))
+}
+
 /// `20241102` (the Uninstall keys' InstallDate) to `2024-11-02`.
 pub fn iso_date_from_yyyymmdd(raw: &str) -> Option<String> {
     let raw = raw.trim();
@@ -291,6 +296,14 @@ mod windows_data_tests {
         assert_eq!(windows_version(&release(None, "", "", "", "")), "");
     }
     use parc_model::{SoftwarePackage, SoftwareSource};
+
+    #[test]
+    fn unix_times_become_dates() {
+        assert_eq!(iso_date_from_unix(0), "1970-01-01");
+        assert_eq!(iso_date_from_unix(1_704_067_200), "2024-01-01");
+        assert_eq!(iso_date_from_unix(1_709_164_800), "2024-02-29");
+        assert_eq!(iso_date_from_unix(1_796_200_000), "2026-12-02");
+    }
 
     #[test]
     fn uninstall_install_dates() {

@@ -664,16 +664,7 @@ fn serial_number(rng: &mut StdRng, manufacturer: &str) -> String {
 
 /// Calendar year of a Unix time (close enough for ages in years).
 fn year_of(unix: i64) -> i32 {
-    let days = unix.div_euclid(86_400);
-    // Civil-from-days (Howard Hinnant), year part only.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2)) as i32
+    i32::try_from(parc_model::civil::year_of_unix(unix)).unwrap_or(1970)
 }
 
 #[cfg(test)]

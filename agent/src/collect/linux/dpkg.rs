@@ -33,7 +33,7 @@ pub fn parse_status(text: &str) -> Vec<SoftwarePackage> {
             packages.push(SoftwarePackage {
                 name: sanitize(name),
                 version: sanitize(version),
-                publisher: sanitize(maintainer.split('<').next().unwrap_or("")),
+                publisher: publisher(maintainer),
                 install_date: String::new(),
                 source: SoftwareSource::Dpkg,
                 architecture: sanitize(architecture),
@@ -42,6 +42,43 @@ pub fn parse_status(text: &str) -> Vec<SoftwarePackage> {
     }
     packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.architecture.cmp(&b.architecture)));
     packages
+}
+
+/// Who publishes a package, as planners mean it: the distribution for its
+/// own archive's packages (recognised by the maintainer's address), the
+/// maintainer's name for third-party ones (Google, Microsoft, a vendor).
+fn publisher(maintainer: &str) -> String {
+    let address = maintainer
+        .rsplit_once('<')
+        .map(|(_, a)| a.trim_end_matches('>').to_ascii_lowercase())
+        .unwrap_or_default();
+    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    if domain == "debian.org" || domain.ends_with(".debian.org") || domain == "debian.net" {
+        "Debian".into()
+    } else if domain == "ubuntu.com" || domain.ends_with(".ubuntu.com") || domain == "canonical.com" {
+        "Ubuntu".into()
+    } else {
+        sanitize(maintainer.split('<').next().unwrap_or(""))
+    }
+}
+
+/// When each package was installed or last upgraded: the modification time
+/// of its file list in /var/lib/dpkg/info, as YYYY-MM-DD.
+pub fn install_dates(root: &super::Root, packages: &mut [SoftwarePackage]) {
+    for package in packages {
+        let candidates = [
+            format!("var/lib/dpkg/info/{}.list", package.name),
+            format!("var/lib/dpkg/info/{}:{}.list", package.name, package.architecture),
+        ];
+        let modified = candidates
+            .iter()
+            .find_map(|relative| std::fs::metadata(root.path(relative)).ok()?.modified().ok());
+        if let Some(time) = modified {
+            if let Ok(since) = time.duration_since(std::time::UNIX_EPOCH) {
+                package.install_date = crate::collect::parse::iso_date_from_unix(since.as_secs());
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -59,8 +96,19 @@ mod tests {
         let names: Vec<&str> = packages.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(names, ["bash", "libc6"]);
         assert_eq!(packages[0].version, "5.2.15-2+b7");
-        assert_eq!(packages[0].publisher, "Matthias Klose");
+        assert_eq!(packages[0].publisher, "Debian", "the distribution publishes its own packages");
         assert_eq!(packages[1].architecture, "i386");
+    }
+
+    #[test]
+    fn publishers_are_the_distribution_or_the_vendor() {
+        assert_eq!(
+            publisher("Debian LibreOffice Maintainers <debian-openoffice@lists.debian.org>"),
+            "Debian"
+        );
+        assert_eq!(publisher("Ubuntu Developers <ubuntu-devel-discuss@lists.ubuntu.com>"), "Ubuntu");
+        assert_eq!(publisher("Chrome Linux Team <chromium-dev@chromium.org>"), "Chrome Linux Team");
+        assert_eq!(publisher(""), "");
     }
 
     #[test]

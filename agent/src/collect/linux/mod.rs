@@ -226,5 +226,6 @@ pub fn software(root: &Path) -> SectionResult<Vec<SoftwarePackage>> {
         .ok_or_else(|| format!("/{status} is larger than {} MiB; not read", MAX_PACKAGE_DB >> 20))?;
     let mut packages = dpkg::parse_status(&String::from_utf8_lossy(&bytes));
     packages.truncate(parc_proto::limits::MAX_SOFTWARE);
+    dpkg::install_dates(&root, &mut packages);
     Ok(packages)
 }
