@@ -94,13 +94,20 @@ async fn laptop_with_luks_tpm2_secure_boot_wifi_and_a_worn_battery() {
     assert_eq!(users.last_logged_in, "marie.dubois");
 
     let software = inv.software.as_ref().unwrap();
-    let names: Vec<&str> = software.iter().map(|p| p.name.as_str()).collect();
+    let listed: Vec<(&str, &str, SoftwareSource)> =
+        software.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.source)).collect();
     assert_eq!(
-        names,
-        ["firefox", "libreoffice-writer", "network-manager-openconnect"],
-        "config-files only is not installed"
+        listed,
+        [
+            ("firefox", "1:1snap1-0ubuntu2", SoftwareSource::Dpkg),
+            ("libreoffice-writer", "1:7.3.7-0ubuntu0.22.04.5", SoftwareSource::Dpkg),
+            ("network-manager-openconnect", "1.2.8-1", SoftwareSource::Dpkg),
+            ("org.zoiper.Zoiper5", "5.6.6", SoftwareSource::Flatpak),
+            ("firefox", "125.0.2-1", SoftwareSource::Snap),
+        ],
+        "config-files only is not installed; the real Firefox is the snap"
     );
-    assert!(software.iter().all(|p| p.source == SoftwareSource::Dpkg));
+    assert_eq!(software[1].publisher, "Debian");
 
     assert_eq!(unknown_reason(&inv, Section::Volumes), Some("volumes are read from the live system only"));
     assert!(unknown_reason(&inv, Section::Peripherals).is_some());

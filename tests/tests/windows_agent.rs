@@ -128,6 +128,8 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
         inventory.machine_id
     );
     assert!(inventory.memory.as_ref().unwrap().total_bytes > 0);
+    let cpu = inventory.cpu.as_ref().expect("CPU section");
+    assert!(cpu.family > 0 && cpu.flags.contains(&"lm".to_string()), "CPUID signature and flags: {cpu:?}");
 
     let software = inventory.software.as_ref().expect("software section");
     let find = |name: &str| software.iter().find(|p| p.name == name);

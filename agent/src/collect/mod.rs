@@ -7,6 +7,7 @@
 //! functions in [`parse`], which the unit tests call on fixture data.
 
 mod common;
+pub mod cpuid;
 #[cfg(target_os = "linux")]
 mod linux;
 pub mod parse;

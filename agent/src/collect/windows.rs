@@ -66,7 +66,9 @@ pub fn os(_root: &Path) -> SectionResult<parc_model::OperatingSystem> {
 }
 
 pub fn cpu(_root: &Path) -> SectionResult<parc_model::Cpu> {
-    common::cpu()
+    let mut cpu = common::cpu()?;
+    (cpu.family, cpu.model_number, cpu.stepping, cpu.flags) = super::cpuid::read();
+    Ok(cpu)
 }
 
 pub fn memory(_root: &Path) -> SectionResult<parc_model::Memory> {

@@ -4,6 +4,7 @@
 //! unbounded memory. Parsing is in the pure submodules, tested on fixtures.
 
 mod blocks;
+mod bundles;
 mod cpu;
 mod dpkg;
 mod net;
@@ -217,15 +218,34 @@ pub fn users(root: &Path) -> SectionResult<Users> {
 pub fn software(root: &Path) -> SectionResult<Vec<SoftwarePackage>> {
     let root = Root::new(root);
     let status = "var/lib/dpkg/status";
-    if !root.exists(status) {
-        return Err("no package database found (dpkg)".into());
+    let mut packages = Vec::new();
+    let mut databases = 0;
+    if root.exists(status) {
+        let bytes = root
+            .read_capped(status, MAX_PACKAGE_DB)
+            .map_err(|e| format!("/{status}: {e}"))?
+            .ok_or_else(|| format!("/{status} is larger than {} MiB; not read", MAX_PACKAGE_DB >> 20))?;
+        let mut listed = dpkg::parse_status(&String::from_utf8_lossy(&bytes));
+        listed.truncate(parc_proto::limits::MAX_SOFTWARE);
+        dpkg::install_dates(&root, &mut listed);
+        packages.extend(listed);
+        databases += 1;
+    } else if root.exists("var/lib/rpm") {
+        // Without the main package list the section would look complete
+        // and be wrong: say so instead.
+        return Err("this machine uses rpm, which this agent version does not read yet".into());
     }
-    let bytes = root
-        .read_capped(status, MAX_PACKAGE_DB)
-        .map_err(|e| format!("/{status}: {e}"))?
-        .ok_or_else(|| format!("/{status} is larger than {} MiB; not read", MAX_PACKAGE_DB >> 20))?;
-    let mut packages = dpkg::parse_status(&String::from_utf8_lossy(&bytes));
+    if root.exists("var/lib/flatpak/app") {
+        packages.extend(bundles::flatpaks(&root));
+        databases += 1;
+    }
+    if root.exists("snap") || root.exists("var/lib/snapd") {
+        packages.extend(bundles::snaps(&root));
+        databases += 1;
+    }
+    if databases == 0 {
+        return Err("no package database found (dpkg, flatpak, snap)".into());
+    }
     packages.truncate(parc_proto::limits::MAX_SOFTWARE);
-    dpkg::install_dates(&root, &mut packages);
     Ok(packages)
 }
