@@ -110,7 +110,22 @@ async fn laptop_with_luks_tpm2_secure_boot_wifi_and_a_worn_battery() {
     assert_eq!(software[1].publisher, "Debian");
 
     assert_eq!(unknown_reason(&inv, Section::Volumes), Some("volumes are read from the live system only"));
-    assert!(unknown_reason(&inv, Section::Peripherals).is_some());
+    let peripherals = inv.peripherals.as_ref().unwrap();
+    let audio: Vec<(&str, bool, DeviceBus)> =
+        peripherals.audio.iter().map(|a| (a.name.as_str(), a.headset, a.bus)).collect();
+    assert_eq!(
+        audio,
+        [
+            ("Plantronics Blackwire 3210 Series", true, DeviceBus::Usb),
+            ("HDA Intel PCH", false, DeviceBus::Internal)
+        ],
+        "the USB card is listed once, from its descriptors"
+    );
+    assert_eq!(peripherals.cameras.len(), 1);
+    assert_eq!(
+        (peripherals.cameras[0].name.as_str(), peripherals.cameras[0].usb_id.as_str()),
+        ("Integrated_Webcam_HD", "0bda:5520")
+    );
 }
 
 #[tokio::test]

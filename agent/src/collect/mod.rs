@@ -11,6 +11,7 @@ pub mod cpuid;
 #[cfg(target_os = "linux")]
 mod linux;
 pub mod parse;
+pub mod usb;
 #[cfg(windows)]
 mod windows;
 

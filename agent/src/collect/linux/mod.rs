@@ -11,6 +11,7 @@ mod net;
 mod os;
 mod power;
 mod security;
+mod sound;
 mod users;
 
 use super::parse::{machine_id_from_file, sanitize, system_from_dmi, DmiStrings};
@@ -207,8 +208,8 @@ pub fn batteries(root: &Path) -> SectionResult<Vec<Battery>> {
     Ok(power::batteries(&Root::new(root)))
 }
 
-pub fn peripherals(_root: &Path) -> SectionResult<parc_model::Peripherals> {
-    Err("audio devices and cameras are not collected by this agent version yet".into())
+pub fn peripherals(root: &Path) -> SectionResult<parc_model::Peripherals> {
+    sound::read(&Root::new(root))
 }
 
 pub fn users(root: &Path) -> SectionResult<Users> {
