@@ -131,6 +131,26 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
     let cpu = inventory.cpu.as_ref().expect("CPU section");
     assert!(cpu.family > 0 && cpu.flags.contains(&"lm".to_string()), "CPUID signature and flags: {cpu:?}");
 
+    // WMI answers under Wine: its disks, its sound device, the console user.
+    let disks = inventory.disks.as_ref().expect("disks from Win32_DiskDrive");
+    assert!(!disks.is_empty() && disks.iter().all(|d| d.size_bytes > 0), "{disks:?}");
+    assert_eq!(disks.iter().filter(|d| d.holds_os).count(), 1, "the disk holding C: is found: {disks:?}");
+    let peripherals = inventory.peripherals.as_ref().expect("peripherals from Win32_SoundDevice");
+    assert!(!peripherals.audio.is_empty(), "{peripherals:?}");
+    let users = inventory.users.as_ref().expect("users from Win32_ComputerSystem");
+    assert!(!users.logged_in.is_empty(), "{users:?}");
+    assert!(inventory.batteries.is_some(), "Win32_Battery answers: no battery is a known answer");
+    // Wine has no TPM provider: the section must say unknown, with the reason,
+    // rather than claim there is no TPM.
+    if inventory.security.is_none() {
+        let reason = inventory.unknown_sections.iter().find(|u| u.section == parc_model::Section::Security);
+        assert!(
+            reason.is_some_and(|u| u.reason.contains("MicrosoftTpm")),
+            "{:?}",
+            inventory.unknown_sections
+        );
+    }
+
     let software = inventory.software.as_ref().expect("software section");
     let find = |name: &str| software.iter().find(|p| p.name == name);
     let x64 = find("Parc Test 64").unwrap_or_else(|| panic!("64-bit entry missing from {software:?}"));

@@ -14,6 +14,7 @@ pub mod parse;
 pub mod usb;
 #[cfg(windows)]
 mod windows;
+pub mod windows_data;
 
 use parc_model::{Inventory, Section, UnknownSection};
 use std::path::PathBuf;
