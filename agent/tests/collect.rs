@@ -49,7 +49,13 @@ async fn laptop_with_luks_tpm2_secure_boot_wifi_and_a_worn_battery() {
     assert_eq!((cpu.family, cpu.model_number, cpu.stepping), (6, 142, 12));
     assert_eq!(cpu.flags, ["lm", "sse4_2", "popcnt", "avx2"]);
 
-    assert_eq!(inv.memory.as_ref().unwrap().total_bytes, 7_972_140 * 1024);
+    let memory = inv.memory.as_ref().unwrap();
+    assert_eq!(memory.total_bytes, 7_972_140 * 1024);
+    assert_eq!(
+        memory.modules,
+        [MemoryModule { slot: "DIMM A".into(), size_bytes: 8 << 30, kind: "DDR4".into(), speed_mts: 2666 }],
+        "the empty slot is not a module"
+    );
 
     let disks = inv.disks.as_ref().unwrap();
     assert_eq!(disks.len(), 1, "loop and dm devices are not disks: {disks:?}");

@@ -203,6 +203,24 @@ mod tests {
     }
 }
 
+/// SMBIOS memory type (type 17, offset 0x12; Win32_PhysicalMemory's
+/// SMBIOSMemoryType) to its name; empty when it is not a DRAM generation.
+pub fn smbios_memory_type(code: u32) -> &'static str {
+    match code {
+        0x12 => "DDR",
+        0x13 => "DDR2",
+        0x18 => "DDR3",
+        0x1A => "DDR4",
+        0x1B => "LPDDR",
+        0x1C => "LPDDR2",
+        0x1D => "LPDDR3",
+        0x1E => "LPDDR4",
+        0x22 => "DDR5",
+        0x23 => "LPDDR5",
+        _ => "",
+    }
+}
+
 /// Seconds since the Unix epoch to `YYYY-MM-DD` (UTC).
 pub fn iso_date_from_unix(secs: u64) -> String {
     parc_model::civil::iso(i64::try_from(secs / 86_400).unwrap_or(0))

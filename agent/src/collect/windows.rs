@@ -170,7 +170,7 @@ pub fn memory(_root: &Path) -> SectionResult<parc_model::Memory> {
             .map(|m| parc_model::MemoryModule {
                 slot: sanitize(m.device_locator.as_deref().unwrap_or("")),
                 size_bytes: number(&m.capacity),
-                kind: windows_data::memory_type(m.smbios_memory_type.unwrap_or(0)).to_string(),
+                kind: super::parse::smbios_memory_type(m.smbios_memory_type.unwrap_or(0)).to_string(),
                 speed_mts: m.speed.unwrap_or(0),
             })
             .collect();

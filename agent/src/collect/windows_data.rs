@@ -30,23 +30,6 @@ pub fn tpm_version(spec_version: &str) -> String {
     spec_version.split(',').next().unwrap_or("").trim().to_string()
 }
 
-/// Win32_PhysicalMemory SMBIOSMemoryType to its name.
-pub fn memory_type(smbios_type: u32) -> &'static str {
-    match smbios_type {
-        20 => "DDR",
-        21 => "DDR2",
-        24 => "DDR3",
-        26 => "DDR4",
-        27 => "LPDDR",
-        28 => "LPDDR2",
-        29 => "LPDDR3",
-        30 => "LPDDR4",
-        34 => "DDR5",
-        35 => "LPDDR5",
-        _ => "",
-    }
-}
-
 /// `USB\VID_047F&PID_C055&MI_00\...` to `047f:c055`.
 pub fn usb_id_from_pnp(pnp_device_id: &str) -> Option<String> {
     let upper = pnp_device_id.to_ascii_uppercase();
@@ -96,8 +79,6 @@ mod tests {
     fn tpm_memory_and_usb_ids() {
         assert_eq!(tpm_version("2.0, 0, 1.38"), "2.0");
         assert_eq!(tpm_version("1.2, 2, 3"), "1.2");
-        assert_eq!(memory_type(26), "DDR4");
-        assert_eq!(memory_type(0), "");
         assert_eq!(usb_id_from_pnp(r"USB\VID_047F&PID_C055&MI_00\7&1A2B").as_deref(), Some("047f:c055"));
         assert_eq!(usb_id_from_pnp(r"HDAUDIO\FUNC_01&VEN_10EC&DEV_0236"), None);
     }

@@ -11,6 +11,7 @@ mod net;
 mod os;
 mod power;
 mod security;
+mod smbios;
 mod sound;
 mod users;
 
@@ -168,7 +169,7 @@ pub fn memory(root: &Path) -> SectionResult<Memory> {
         .find_map(|line| line.strip_prefix("MemTotal:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .ok_or("/proc/meminfo has no MemTotal line")?;
-    Ok(Memory { total_bytes: total_kib * 1024, modules: vec![] })
+    Ok(Memory { total_bytes: total_kib * 1024, modules: smbios::memory_modules(&Root::new(root)) })
 }
 
 pub fn volumes(root: &Path) -> SectionResult<Vec<Volume>> {
