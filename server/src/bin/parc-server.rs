@@ -52,14 +52,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    parc_server::init_logging("info");
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -93,7 +86,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             tracing::info!(%address, db = %config.db.display(), "parc-server listening");
             let state = Arc::new(AppState::new(storage, &config.enroll_secret, config.report_interval));
-            serve(listener, state, shutdown_signal()).await.context("gRPC server failed")?;
+            serve(listener, state, parc_server::shutdown_signal()).await.context("gRPC server failed")?;
             tracing::info!("parc-server stopped");
             Ok(())
         }
@@ -107,19 +100,4 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
         }
     }
-}
-
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
