@@ -14,6 +14,7 @@ mod security;
 mod smbios;
 mod sound;
 mod users;
+mod wifi;
 
 use super::parse::{machine_id_from_file, sanitize, system_from_dmi, DmiStrings};
 use super::SectionResult;
@@ -185,10 +186,20 @@ pub fn network_interfaces(root: &Path) -> SectionResult<Vec<NetworkInterface>> {
     let mut interfaces = net::read(&root);
     if root.is_live() {
         let addresses = super::common::addresses_by_interface();
+        let radios = if interfaces.iter().any(|i| i.kind == parc_model::InterfaceKind::Wireless) {
+            wifi::read_phys().unwrap_or_else(|reason| {
+                tracing::warn!(%reason, "Wi-Fi capabilities not read");
+                Default::default()
+            })
+        } else {
+            Default::default()
+        };
         for interface in &mut interfaces {
             if let Some(found) = addresses.get(&interface.name) {
                 interface.addresses.clone_from(found);
             }
+            let phy = root.text(&format!("sys/class/net/{}/phy80211/name", interface.name));
+            interface.wifi = radios.get(phy.trim()).cloned();
         }
     }
     Ok(interfaces)
