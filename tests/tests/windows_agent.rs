@@ -137,6 +137,11 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
     assert_eq!(disks.iter().filter(|d| d.holds_os).count(), 1, "the disk holding C: is found: {disks:?}");
     let peripherals = inventory.peripherals.as_ref().expect("peripherals from Win32_SoundDevice");
     assert!(!peripherals.audio.is_empty(), "{peripherals:?}");
+    let nics = inventory.network_interfaces.as_ref().expect("adapters from GetAdaptersAddresses");
+    assert!(
+        nics.iter().any(|n| !n.mac_address.is_empty() && n.addresses.iter().any(|a| a.contains('/'))),
+        "an adapter with its MAC and addresses: {nics:?}"
+    );
     let users = inventory.users.as_ref().expect("users from Win32_ComputerSystem");
     assert!(!users.logged_in.is_empty(), "{users:?}");
     assert!(inventory.batteries.is_some(), "Win32_Battery answers: no battery is a known answer");

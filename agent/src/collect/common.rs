@@ -106,7 +106,7 @@ fn system_mount_point() -> String {
     "/".into()
 }
 
-#[cfg_attr(target_os = "linux", allow(dead_code))] // Linux reads these through the root
+#[cfg_attr(any(target_os = "linux", windows), allow(dead_code))] // used on other OSes only
 pub fn network_interfaces() -> SectionResult<Vec<NetworkInterface>> {
     let networks = Networks::new_with_refreshed_list();
     let mut interfaces: Vec<NetworkInterface> = networks

@@ -55,9 +55,83 @@ pub fn is_headset(name: &str, usb_id: Option<&str>) -> bool {
             .any(|w| lower.contains(w))
 }
 
+/// The 802.11 PHY types of WLAN_INTERFACE_CAPABILITY and the
+/// authentication algorithms of the supported auth/cipher pairs, as planners
+/// read them. Bands follow from the PHYs: DSSS/HR-DSSS/ERP are 2.4 GHz, OFDM
+/// (802.11a) and VHT are 5 GHz; Windows does not say whether an 802.11ax
+/// radio does 6 GHz, so 6 GHz is never claimed here.
+pub fn wifi_from_windows(phy_types: &[i32], auth_algorithms: &[i32]) -> parc_model::WifiCapabilities {
+    let has = |phy: i32| phy_types.contains(&phy);
+    let mut standards = Vec::new();
+    for (phy, name) in [(7, "802.11n"), (8, "802.11ac"), (10, "802.11ax"), (11, "802.11be")] {
+        if has(phy) {
+            standards.push(name.to_string());
+        }
+    }
+    let mut bands = Vec::new();
+    if has(2) || has(5) || has(6) {
+        bands.push("2.4GHz".to_string());
+    }
+    if has(4) || has(8) {
+        bands.push("5GHz".to_string());
+    }
+    parc_model::WifiCapabilities {
+        standards,
+        bands,
+        // DOT11_AUTH_ALGO_RSNA is WPA2-Enterprise; 11 and 8 are WPA3-Enterprise (and its 192-bit mode).
+        wpa2_enterprise: auth_algorithms.contains(&6),
+        wpa3_enterprise: auth_algorithms.contains(&11) || auth_algorithms.contains(&8),
+        driver_version: String::new(),
+        driver_date: String::new(),
+    }
+}
+
+/// A driver's DriverDate from the registry ("6-15-2023", month first) to
+/// `2023-06-15`.
+pub fn date_from_driver_date(raw: &str) -> Option<String> {
+    let mut parts = raw.trim().split('-');
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    let year = parts.next()?.parse().ok()?;
+    parc_model::civil::to_days(year, month, day).map(parc_model::civil::iso)
+}
+
+/// IANA ifType of GetAdaptersAddresses.
+pub fn interface_kind(if_type: u32) -> parc_model::InterfaceKind {
+    use parc_model::InterfaceKind;
+    match if_type {
+        6 => InterfaceKind::Wired,
+        71 => InterfaceKind::Wireless,
+        24 | 53 | 131 | 23 => InterfaceKind::Virtual, // loopback, virtual, tunnel, PPP
+        _ => InterfaceKind::Unknown,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wifi_capabilities_from_phys_and_auth_algorithms() {
+        // An Intel AX201: DSSS, HR-DSSS, OFDM, ERP, HT, VHT, HE; RSNA, WPA3-Enterprise.
+        let caps = wifi_from_windows(&[2, 5, 4, 6, 7, 8, 10], &[1, 4, 6, 7, 9, 11]);
+        assert_eq!(caps.standards, ["802.11n", "802.11ac", "802.11ax"]);
+        assert_eq!(caps.bands, ["2.4GHz", "5GHz"]);
+        assert!(caps.wpa2_enterprise && caps.wpa3_enterprise);
+        // An old 2.4 GHz-only 802.11n card with WPA2 only.
+        let old = wifi_from_windows(&[5, 6, 7], &[1, 6, 7]);
+        assert_eq!((old.standards, old.bands), (vec!["802.11n".to_string()], vec!["2.4GHz".to_string()]));
+        assert!(old.wpa2_enterprise && !old.wpa3_enterprise);
+    }
+
+    #[test]
+    fn driver_dates_and_interface_kinds() {
+        assert_eq!(date_from_driver_date("6-15-2023").as_deref(), Some("2023-06-15"));
+        assert_eq!(date_from_driver_date("15-6-2023"), None);
+        assert_eq!(interface_kind(71), parc_model::InterfaceKind::Wireless);
+        assert_eq!(interface_kind(6), parc_model::InterfaceKind::Wired);
+        assert_eq!(interface_kind(131), parc_model::InterfaceKind::Virtual);
+    }
 
     #[test]
     fn cim_dates() {
