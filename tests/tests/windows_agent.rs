@@ -78,6 +78,10 @@ impl WinePrefix {
         self.run("wine", &["reg", "add", key, "/v", name, "/t", kind, "/d", data, "/f"]);
     }
 
+    fn reg_key(&self, key: &str) {
+        self.run("wine", &["reg", "add", key, "/f"]);
+    }
+
     fn agent(&self, args: &[&str]) -> Output {
         self.command("wine").arg("parc-agent.exe").args(args).output().expect("run wine")
     }
@@ -106,6 +110,8 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
     wine.reg_add(&format!(r"{UNINSTALL}\ParcHidden"), "SystemComponent", "REG_DWORD", "1");
     wine.reg_add(&format!(r"{UNINSTALL}\KB0000001"), "DisplayName", "REG_SZ", "Update for Parc Test 64");
     wine.reg_add(&format!(r"{UNINSTALL}\KB0000001"), "ParentKeyName", "REG_SZ", "ParcTest64");
+
+    wine.reg_key(r"HKLM\Software\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore\Applications\Contoso.Softphone_2.1.0.0_x64__abcdefghijklm");
 
     let collected = wine.agent(&["collect"]);
     assert!(collected.status.success(), "collect failed: {}", text(&collected.stderr));
@@ -167,6 +173,8 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
     assert_eq!(find("Parc Test 32").map(|p| p.architecture.as_str()), Some("x86"));
     assert_eq!(find("Parc Per-User App").map(|p| p.source), Some(SoftwareSource::WindowsUserUninstall));
     assert!(find("Hidden component").is_none(), "system components are not programs");
+    let appx = find("Contoso.Softphone").unwrap_or_else(|| panic!("Appx package missing from {software:?}"));
+    assert_eq!((appx.version.as_str(), appx.source), ("2.1.0.0", SoftwareSource::Appx));
     assert!(find("Update for Parc Test 64").is_none(), "updates are not programs");
     let unknown: Vec<_> = inventory.unknown_sections.iter().map(|u| u.section).collect();
     assert!(!unknown.contains(&parc_model::Section::Software), "{unknown:?}");

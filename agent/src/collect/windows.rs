@@ -46,7 +46,27 @@ pub fn os(_root: &Path) -> SectionResult<parc_model::OperatingSystem> {
     }
     os.edition = text("EditionID");
     os.install_date = key.get_value::<u32, _>("InstallDate").map(i64::from).unwrap_or(0);
+    os.last_security_update = last_hotfix().unwrap_or(0);
     Ok(os)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct QuickFix {
+    installed_on: Option<String>,
+}
+
+/// When the newest update (hotfix) was installed, as a Unix time (midnight
+/// UTC of that day): Windows records the day only.
+fn last_hotfix() -> Option<i64> {
+    let connection = wmi_connection(r"ROOT\CIMV2").ok()?;
+    let fixes: Vec<QuickFix> =
+        wmi_query(&connection, "SELECT InstalledOn FROM Win32_QuickFixEngineering").ok()?;
+    fixes
+        .iter()
+        .filter_map(|f| windows_data::hotfix_day(f.installed_on.as_deref()?))
+        .max()
+        .map(|day| day * 86_400)
 }
 
 pub fn cpu(_root: &Path) -> SectionResult<parc_model::Cpu> {
@@ -739,7 +759,41 @@ pub fn software(_root: &Path) -> SectionResult<Vec<SoftwarePackage>> {
     if opened == 0 {
         return Err("cannot open the Uninstall registry keys".into());
     }
+    read_appx(&mut packages);
     Ok(super::parse::dedup_software(packages))
+}
+
+/// Appx/MSIX packages: provisioned for all users, and each loaded user's.
+fn read_appx(out: &mut Vec<SoftwarePackage>) {
+    const ALL_USERS: &str = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore\Applications";
+    const PER_USER: &str = r"Software\Classes\Local Settings\Software\Microsoft\Windows\CurrentVersion\AppModel\Repository\Packages";
+    let mut names: Vec<String> = Vec::new();
+    if let Ok(key) = hklm_key(ALL_USERS, KEY_WOW64_64KEY) {
+        names.extend(key.enum_keys().filter_map(Result::ok));
+    }
+    if let Ok(users) = RegKey::predef(HKEY_USERS).open_subkey_with_flags("", KEY_READ) {
+        for sid in users
+            .enum_keys()
+            .filter_map(Result::ok)
+            .filter(|s| s.starts_with("S-1-5-21-") && !s.ends_with("_Classes"))
+        {
+            if let Ok(key) = users.open_subkey_with_flags(format!(r"{sid}\{PER_USER}"), KEY_READ) {
+                names.extend(key.enum_keys().filter_map(Result::ok));
+            }
+        }
+    }
+    for full_name in names.iter().take(parc_proto::limits::MAX_SOFTWARE) {
+        if let Some((name, version, architecture)) = windows_data::appx_full_name(full_name) {
+            out.push(SoftwarePackage {
+                name: sanitize(&name),
+                version: sanitize(&version),
+                publisher: String::new(),
+                install_date: String::new(),
+                source: SoftwareSource::Appx,
+                architecture: sanitize(&architecture),
+            });
+        }
+    }
 }
 
 fn read_uninstall(key: &RegKey, source: SoftwareSource, architecture: &str, out: &mut Vec<SoftwarePackage>) {

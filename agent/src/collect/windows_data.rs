@@ -107,6 +107,26 @@ pub fn interface_kind(if_type: u32) -> parc_model::InterfaceKind {
     }
 }
 
+/// Win32_QuickFixEngineering InstalledOn ("6/11/2024", month first; some
+/// systems write a hex FILETIME instead, which is skipped) to a day number.
+pub fn hotfix_day(installed_on: &str) -> Option<i64> {
+    let mut parts = installed_on.trim().split('/');
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    let year = parts.next()?.parse().ok()?;
+    parc_model::civil::to_days(year, month, day)
+}
+
+/// An Appx/MSIX package full name, `Name_Version_Architecture_ResourceId_PublisherId`,
+/// to (name, version, architecture).
+pub fn appx_full_name(full_name: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = full_name.split('_').collect();
+    if parts.len() != 5 || parts[0].is_empty() || parts[1].split('.').count() != 4 {
+        return None;
+    }
+    Some((parts[0].to_string(), parts[1].to_string(), parts[2].to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +151,21 @@ mod tests {
         assert_eq!(interface_kind(71), parc_model::InterfaceKind::Wireless);
         assert_eq!(interface_kind(6), parc_model::InterfaceKind::Wired);
         assert_eq!(interface_kind(131), parc_model::InterfaceKind::Virtual);
+    }
+
+    #[test]
+    fn hotfix_dates_and_appx_names() {
+        assert_eq!(hotfix_day("6/11/2024").map(parc_model::civil::iso).as_deref(), Some("2024-06-11"));
+        assert_eq!(hotfix_day("01d2a3b4c5d6e7f8"), None);
+        assert_eq!(
+            appx_full_name("Microsoft.WindowsCalculator_11.2210.0.0_x64__8wekyb3d8bbwe"),
+            Some(("Microsoft.WindowsCalculator".into(), "11.2210.0.0".into(), "x64".into()))
+        );
+        assert_eq!(
+            appx_full_name("MSTeams_24295.605.3225.8804_x64__8wekyb3d8bbwe").map(|p| p.1),
+            Some("24295.605.3225.8804".into())
+        );
+        assert_eq!(appx_full_name("NotAPackage"), None);
     }
 
     #[test]
