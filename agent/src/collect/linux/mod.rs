@@ -10,6 +10,7 @@ mod dpkg;
 mod net;
 mod os;
 mod power;
+mod rpm;
 mod security;
 mod smbios;
 mod sound;
@@ -245,8 +246,11 @@ pub fn software(root: &Path) -> SectionResult<Vec<SoftwarePackage>> {
         databases += 1;
     } else if root.exists("var/lib/rpm") {
         // Without the main package list the section would look complete
-        // and be wrong: say so instead.
-        return Err("this machine uses rpm, which this agent version does not read yet".into());
+        // and be wrong: an unreadable rpm database makes it unknown.
+        let mut listed = rpm::packages(&root)?;
+        listed.truncate(parc_proto::limits::MAX_SOFTWARE);
+        packages.extend(listed);
+        databases += 1;
     }
     if root.exists("var/lib/flatpak/app") {
         packages.extend(bundles::flatpaks(&root));
