@@ -2,6 +2,7 @@
 //! same fleet, byte for byte. Pure: the current time comes in as an
 //! argument.
 
+use super::catalogue::{ModelSpec, CATALOGUE, CPU_SIGNATURES, FIRST_NAMES, LAST_NAMES, MODELS};
 use super::sites::{SimSite, SITES};
 use parc_model::{
     AudioDevice, Battery, Camera, ChassisKind, Cpu, DeviceBus, DiskEncryption, Duplex, Firmware,
@@ -23,288 +24,6 @@ pub struct SimPc {
     pub site: &'static SimSite,
     pub inventory: Inventory,
 }
-
-struct ModelSpec {
-    manufacturer: &'static str,
-    model: &'static str,
-    chassis: ChassisKind,
-    launch_year: i32,
-    cpu: &'static str,
-    cores: u32,
-    threads: u32,
-    mhz: u32,
-    /// Relative frequency in the fleet.
-    weight: u32,
-}
-
-/// Positional on purpose: the MODELS table below reads as a table.
-#[allow(clippy::too_many_arguments)]
-const fn spec(
-    manufacturer: &'static str,
-    model: &'static str,
-    chassis: ChassisKind,
-    launch_year: i32,
-    cpu: &'static str,
-    cores: u32,
-    threads: u32,
-    mhz: u32,
-    weight: u32,
-) -> ModelSpec {
-    ModelSpec { manufacturer, model, chassis, launch_year, cpu, cores, threads, mhz, weight }
-}
-
-use ChassisKind::{AllInOne, Desktop, Laptop};
-
-const MODELS: &[ModelSpec] = &[
-    spec(
-        "Dell Inc.",
-        "OptiPlex 7010",
-        Desktop,
-        2012,
-        "Intel(R) Core(TM) i5-3470 CPU @ 3.20GHz",
-        4,
-        4,
-        3200,
-        8,
-    ),
-    spec(
-        "Dell Inc.",
-        "OptiPlex 7020",
-        Desktop,
-        2014,
-        "Intel(R) Core(TM) i5-4590 CPU @ 3.30GHz",
-        4,
-        4,
-        3300,
-        10,
-    ),
-    spec(
-        "Dell Inc.",
-        "OptiPlex 5050",
-        Desktop,
-        2017,
-        "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz",
-        4,
-        4,
-        3400,
-        10,
-    ),
-    spec(
-        "Dell Inc.",
-        "OptiPlex 7080",
-        Desktop,
-        2020,
-        "Intel(R) Core(TM) i5-10500 CPU @ 3.10GHz",
-        6,
-        12,
-        3100,
-        6,
-    ),
-    spec(
-        "Dell Inc.",
-        "Latitude E6420",
-        Laptop,
-        2011,
-        "Intel(R) Core(TM) i5-2540M CPU @ 2.60GHz",
-        2,
-        4,
-        2600,
-        3,
-    ),
-    spec(
-        "Dell Inc.",
-        "Latitude 5490",
-        Laptop,
-        2018,
-        "Intel(R) Core(TM) i5-8250U CPU @ 1.60GHz",
-        4,
-        8,
-        1600,
-        8,
-    ),
-    spec(
-        "Dell Inc.",
-        "Latitude 5420",
-        Laptop,
-        2021,
-        "11th Gen Intel(R) Core(TM) i5-1145G7 @ 2.60GHz",
-        4,
-        8,
-        2600,
-        7,
-    ),
-    spec(
-        "HP",
-        "HP ProDesk 600 G1 SFF",
-        Desktop,
-        2013,
-        "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz",
-        4,
-        4,
-        3200,
-        9,
-    ),
-    spec(
-        "HP",
-        "HP ProDesk 400 G3 SFF",
-        Desktop,
-        2016,
-        "Intel(R) Core(TM) i5-6500 CPU @ 3.20GHz",
-        4,
-        4,
-        3200,
-        8,
-    ),
-    spec(
-        "HP",
-        "HP EliteDesk 800 G4 SFF",
-        Desktop,
-        2018,
-        "Intel(R) Core(TM) i5-8500 CPU @ 3.00GHz",
-        6,
-        6,
-        3000,
-        7,
-    ),
-    spec(
-        "HP",
-        "HP EliteBook 840 G3",
-        Laptop,
-        2016,
-        "Intel(R) Core(TM) i5-6300U CPU @ 2.40GHz",
-        2,
-        4,
-        2400,
-        6,
-    ),
-    spec(
-        "HP",
-        "HP EliteBook 840 G8",
-        Laptop,
-        2021,
-        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz",
-        4,
-        8,
-        2400,
-        6,
-    ),
-    spec("HP", "HP ProBook 450 G7", Laptop, 2020, "Intel(R) Core(TM) i5-10210U CPU @ 1.60GHz", 4, 8, 1600, 6),
-    spec(
-        "HP",
-        "HP EliteOne 800 G3 23.8-in All-in-One",
-        AllInOne,
-        2017,
-        "Intel(R) Core(TM) i5-7500 CPU @ 3.40GHz",
-        4,
-        4,
-        3400,
-        3,
-    ),
-    spec(
-        "LENOVO",
-        "ThinkCentre M73",
-        Desktop,
-        2014,
-        "Intel(R) Core(TM) i5-4570 CPU @ 3.20GHz",
-        4,
-        4,
-        3200,
-        7,
-    ),
-    spec(
-        "LENOVO",
-        "ThinkCentre M720q",
-        Desktop,
-        2018,
-        "Intel(R) Core(TM) i5-8400T CPU @ 1.70GHz",
-        6,
-        6,
-        1700,
-        5,
-    ),
-    spec("LENOVO", "ThinkPad T470", Laptop, 2017, "Intel(R) Core(TM) i5-7300U CPU @ 2.60GHz", 2, 4, 2600, 5),
-    spec(
-        "LENOVO",
-        "ThinkPad T14 Gen 2",
-        Laptop,
-        2021,
-        "11th Gen Intel(R) Core(TM) i5-1135G7 @ 2.40GHz",
-        4,
-        8,
-        2400,
-        5,
-    ),
-    spec(
-        "LENOVO",
-        "ThinkPad L14 Gen 3",
-        Laptop,
-        2022,
-        "AMD Ryzen 5 PRO 5675U with Radeon Graphics",
-        6,
-        12,
-        2300,
-        4,
-    ),
-];
-
-/// CPUID family, model, stepping of the CPUs above (decimal, as dmidecode prints).
-const CPU_SIGNATURES: &[(&str, u32, u32, u32)] = &[
-    ("i5-3470", 6, 58, 9),
-    ("i5-4590", 6, 60, 3),
-    ("i5-4570", 6, 60, 3),
-    ("i5-7500", 6, 158, 9),
-    ("i5-10500", 6, 165, 3),
-    ("i5-2540M", 6, 42, 7),
-    ("i5-8250U", 6, 142, 10),
-    ("i5-1145G7", 6, 140, 1),
-    ("i5-1135G7", 6, 140, 1),
-    ("i5-6500", 6, 94, 3),
-    ("i5-8500", 6, 158, 10),
-    ("i5-6300U", 6, 78, 3),
-    ("i5-10210U", 6, 142, 12),
-    ("i5-8400T", 6, 158, 10),
-    ("i5-7300U", 6, 142, 9),
-    ("Ryzen 5 PRO 5675U", 25, 80, 0),
-];
-
-/// A shared catalogue: (name, publisher, versions, share of PCs in percent).
-const CATALOGUE: &[(&str, &str, &[&str], u32)] = &[
-    ("Mozilla Firefox", "Mozilla", &["115.18.0", "128.5.0", "133.0"], 85),
-    ("Google Chrome", "Google LLC", &["131.0.6778.86", "130.0.6723.117"], 60),
-    ("Microsoft Edge", "Microsoft Corporation", &["131.0.2903.70"], 100),
-    ("Microsoft 365 Apps for enterprise - fr-fr", "Microsoft Corporation", &["16.0.18129.20158"], 55),
-    ("Microsoft Office Professional Plus 2016", "Microsoft Corporation", &["16.0.4266.1001"], 35),
-    ("IBM Notes 9.0.1", "IBM", &["9.0.1.0"], 30),
-    ("HCL Notes", "HCL", &["12.0.2"], 8),
-    ("Adobe Acrobat Reader", "Adobe", &["24.004.20220", "23.008.20470"], 80),
-    ("7-Zip 23.01 (x64)", "Igor Pavlov", &["23.01"], 70),
-    ("VLC media player", "VideoLAN", &["3.0.21", "3.0.18"], 40),
-    ("LibreOffice 7.6.7.2", "The Document Foundation", &["7.6.7.2"], 30),
-    ("Cisco Secure Client - AnyConnect VPN", "Cisco Systems, Inc.", &["5.1.4.74"], 30),
-    ("FortiClient VPN", "Fortinet Technologies Inc", &["7.2.4.0972"], 10),
-    ("Microsoft Teams", "Microsoft Corporation", &["24295.605.3225.8804"], 45),
-    ("Cisco Jabber", "Cisco Systems, Inc.", &["14.1.5"], 15),
-    ("Zoiper5", "Securax LTD", &["5.6.6"], 3),
-    ("GLPI Agent 1.7", "Teclib'", &["1.7"], 20),
-    ("Java 8 Update 401", "Oracle Corporation", &["8.0.4010.10"], 25),
-    ("Trend Micro Apex One Security Agent", "Trend Micro Inc.", &["14.0.12737"], 95),
-    ("Microsoft Visual C++ 2015-2022 Redistributable (x64)", "Microsoft Corporation", &["14.38.33135.0"], 95),
-    ("Microsoft Visual C++ 2013 Redistributable (x86)", "Microsoft Corporation", &["12.0.40664"], 70),
-    ("Microsoft Visual C++ 2010  x86 Redistributable", "Microsoft Corporation", &["10.0.40219"], 60),
-    ("Microsoft .NET Framework 4.8 Targeting Pack", "Microsoft Corporation", &["4.8.03761"], 40),
-    ("PDFCreator", "pdfforge GmbH", &["5.2.0"], 25),
-    ("Citrix Workspace 2311", "Citrix Systems, Inc.", &["23.11.0.55"], 35),
-    ("Solis (logiciel métier action sociale)", "Inetum", &["5.12.3"], 25),
-    ("Pronote", "Index Education", &["2024.0.2.8"], 10),
-    ("Intel(R) Management Engine Components", "Intel Corporation", &["2216.16.0.2805"], 50),
-    ("Realtek High Definition Audio Driver", "Realtek Semiconductor Corp.", &["6.0.9235.1"], 60),
-    ("Dell Command | Update", "Dell Inc.", &["5.1.0"], 30),
-    ("HP Support Assistant", "HP Inc.", &["9.24.44.0"], 25),
-    ("Lenovo Vantage Service", "Lenovo Group Ltd.", &["4.0.45.0"], 15),
-    ("Notepad++ (64-bit x64)", "Notepad++ Team", &["8.6.9"], 20),
-    ("KeePass Password Safe 2.57", "Dominik Reichl", &["2.57"], 15),
-    ("TeamViewer", "TeamViewer", &["15.59.3"], 8),
-];
 
 /// Generates `count` PCs spread over the département's sites.
 pub fn generate(seed: u64, count: usize, now_unix: i64) -> Vec<SimPc> {
@@ -338,7 +57,8 @@ fn pick_weighted(rng: &mut StdRng, weights: impl Iterator<Item = u32>, total: u3
 }
 
 fn pick_model(rng: &mut StdRng, laptop: bool) -> &'static ModelSpec {
-    let candidates: Vec<&ModelSpec> = MODELS.iter().filter(|m| (m.chassis == Laptop) == laptop).collect();
+    let candidates: Vec<&ModelSpec> =
+        MODELS.iter().filter(|m| (m.chassis == ChassisKind::Laptop) == laptop).collect();
     let total = candidates.iter().map(|m| m.weight).sum();
     candidates[pick_weighted(rng, candidates.iter().map(|m| m.weight), total)]
 }
@@ -376,7 +96,7 @@ fn simulate_pc(
     } else {
         ("10 (22H2)", "19045")
     };
-    let laptop = model.chassis == Laptop;
+    let laptop = model.chassis == ChassisKind::Laptop;
     let hostname = format!("{}-{}{:04}", site.host_prefix, if laptop { 'L' } else { 'D' }, number);
     let ip = format!("{}.{}.{}.{}", site.subnet.0, site.subnet.1, number / 250, number % 250 + 2);
     let wired_up = !laptop || rng.random_bool(0.5);
@@ -605,29 +325,6 @@ fn simulate_pc(
     }
 }
 
-const FIRST_NAMES: &[&str] = &[
-    "marie",
-    "jean",
-    "nathalie",
-    "pierre",
-    "sophie",
-    "michel",
-    "isabelle",
-    "nicolas",
-    "catherine",
-    "karim",
-    "fatima",
-    "thomas",
-    "sandrine",
-    "julien",
-    "aurelie",
-    "mamadou",
-];
-const LAST_NAMES: &[&str] = &[
-    "martin", "bernard", "dubois", "thomas", "robert", "richard", "petit", "durand", "leroy", "moreau",
-    "simon", "laurent", "lefebvre", "michel", "garcia", "nguyen", "diallo", "benali",
-];
-
 fn pick<'a, T>(rng: &mut StdRng, options: &'a [T]) -> &'a T {
     &options[rng.random_range(0..options.len())]
 }
@@ -702,7 +399,7 @@ mod tests {
         let share = |pred: &dyn Fn(&Inventory) -> bool| {
             fleet.iter().filter(|pc| pred(&pc.inventory)).count() as f64 / fleet.len() as f64
         };
-        let laptops = share(&|i| i.system.as_ref().unwrap().chassis == Laptop);
+        let laptops = share(&|i| i.system.as_ref().unwrap().chassis == ChassisKind::Laptop);
         let small_ram = share(&|i| i.memory.as_ref().unwrap().total_bytes < 8 * GIB - GIB / 2);
         let hdd = share(&|i| i.system_volume().unwrap().kind == StorageKind::Hdd);
         let windows11 = share(&|i| i.os.as_ref().unwrap().version.starts_with("11"));

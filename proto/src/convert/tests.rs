@@ -1,0 +1,242 @@
+use super::*;
+
+fn sample() -> m::Inventory {
+    m::Inventory {
+        collected_at: 1_700_000_000,
+        hostname: "PC-MDS-ETA-0042".into(),
+        machine_id: "4c4c4544-0042-3510-8048-b4c04f4e3232".into(),
+        agent_version: "0.1.0".into(),
+        system: Some(m::System {
+            manufacturer: "Dell Inc.".into(),
+            model: "Latitude 5420".into(),
+            chassis: m::ChassisKind::Laptop,
+            bios_release_date: "2021-06-01".into(),
+            ..m::System::default()
+        }),
+        os: Some(m::OperatingSystem {
+            name: "Windows".into(),
+            version: "11 (23H2)".into(),
+            ..Default::default()
+        }),
+        cpu: Some(m::Cpu {
+            model: "Intel(R) Core(TM) i5-1145G7".into(),
+            physical_cores: 4,
+            logical_threads: 8,
+            ..Default::default()
+        }),
+        memory: Some(m::Memory { total_bytes: 16 << 30, modules: vec![] }),
+        volumes: Some(vec![m::Volume {
+            mount_point: "C:\\".into(),
+            kind: m::StorageKind::Nvme,
+            total_bytes: 256 << 30,
+            is_system: true,
+            ..Default::default()
+        }]),
+        network_interfaces: Some(vec![
+            m::NetworkInterface {
+                name: "Ethernet".into(),
+                mac_address: "aa:bb:cc:dd:ee:ff".into(),
+                addresses: vec!["10.12.3.4/24".into()],
+                kind: m::InterfaceKind::Wired,
+                link_speed_mbps: Some(1000),
+                duplex: m::Duplex::Full,
+                driver: "e1000e".into(),
+                wifi: None,
+            },
+            m::NetworkInterface {
+                name: "Wi-Fi".into(),
+                kind: m::InterfaceKind::Wireless,
+                wifi: Some(m::WifiCapabilities {
+                    standards: vec!["802.11ac".into(), "802.11ax".into()],
+                    bands: vec!["2.4GHz".into(), "5GHz".into()],
+                    wpa2_enterprise: true,
+                    wpa3_enterprise: true,
+                    driver_version: "22.200.0.6".into(),
+                    driver_date: "2023-01-05".into(),
+                }),
+                ..Default::default()
+            },
+        ]),
+        disks: Some(vec![m::PhysicalDisk {
+            name: "nvme0n1".into(),
+            model: "SAMSUNG MZVLB256".into(),
+            size_bytes: 256 << 30,
+            kind: m::StorageKind::Nvme,
+            holds_os: true,
+            ..Default::default()
+        }]),
+        security: Some(m::Security {
+            tpm_present: true,
+            tpm_version: "2.0".into(),
+            firmware: m::Firmware::Uefi,
+            secure_boot: m::SecureBoot::On,
+            system_disk_encryption: m::DiskEncryption::Bitlocker,
+        }),
+        batteries: Some(vec![m::Battery {
+            name: "BAT0".into(),
+            design_capacity_mwh: 54_000,
+            full_charge_capacity_mwh: 41_000,
+        }]),
+        peripherals: Some(m::Peripherals {
+            audio: vec![m::AudioDevice {
+                name: "Plantronics Blackwire 3210".into(),
+                bus: m::DeviceBus::Usb,
+                capture: true,
+                playback: true,
+                headset: true,
+                usb_id: "047f:c055".into(),
+            }],
+            cameras: vec![m::Camera {
+                name: "Integrated Camera".into(),
+                bus: m::DeviceBus::Usb,
+                usb_id: "04f2:b71f".into(),
+            }],
+        }),
+        users: Some(m::Users { logged_in: vec!["jdupont".into()], last_logged_in: "jdupont".into() }),
+        software: Some(vec![m::SoftwarePackage {
+            name: "Mozilla Firefox".into(),
+            version: "128.5.0".into(),
+            publisher: "Mozilla".into(),
+            install_date: "2024-11-02".into(),
+            source: m::SoftwareSource::WindowsUninstall,
+            architecture: "x64".into(),
+        }]),
+        unknown_sections: vec![],
+    }
+}
+
+#[test]
+fn inventory_round_trips_through_the_wire() {
+    let inventory = sample();
+    assert_eq!(inventory_from_wire(inventory_to_wire(&inventory)), Ok(inventory));
+}
+
+#[test]
+fn every_list_section_marked_unknown_comes_back_as_none() {
+    let mut inventory = sample();
+    inventory.software = None;
+    inventory.disks = None;
+    inventory.batteries = None;
+    inventory.unknown_sections = [m::Section::Software, m::Section::Disks, m::Section::Batteries]
+        .into_iter()
+        .map(|section| m::UnknownSection { section, reason: "could not read".into() })
+        .collect();
+    assert_eq!(inventory_from_wire(inventory_to_wire(&inventory)), Ok(inventory));
+}
+
+#[test]
+fn too_many_software_entries_are_refused_by_name() {
+    let mut inventory = sample();
+    let one = inventory.software.as_ref().unwrap()[0].clone();
+    inventory.software = Some(vec![one; MAX_SOFTWARE + 1]);
+    let error = inventory_from_wire(inventory_to_wire(&inventory)).unwrap_err();
+    assert_eq!(error.field, "inventory.software.names");
+    assert!(error.problem.contains("20001 entries"), "{error}");
+}
+
+#[test]
+fn nested_fields_are_named_with_their_index() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.network_interfaces[1].wifi.as_mut().unwrap().bands.push("x".repeat(MAX_STRING_LEN + 1));
+    assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.network_interfaces[1].wifi.bands[2]");
+    let mut wire = inventory_to_wire(&sample());
+    wire.software.as_mut().unwrap().versions[0] = "v".repeat(MAX_STRING_LEN + 1);
+    assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software.versions[0]");
+}
+
+#[test]
+fn software_columns_must_line_up_and_publishers_must_exist() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.software.as_mut().unwrap().versions.push("extra".into());
+    let error = inventory_from_wire(wire).unwrap_err();
+    assert_eq!(error.field, "inventory.software.versions");
+    assert!(error.problem.contains("2 entries for 1 names"), "{error}");
+
+    let mut wire = inventory_to_wire(&sample());
+    wire.software.as_mut().unwrap().publisher_index[0] = 7;
+    assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.software.publisher_index[0]");
+}
+
+#[test]
+fn reports_front_code_software_names_and_decode_to_the_same_inventory() {
+    let mut inventory = sample();
+    let one = inventory.software.as_ref().unwrap()[0].clone();
+    let names = ["libreoffice-calc", "libreoffice-core", "libreoffice-writer", "éditeur", "édition", "zsh"];
+    inventory.software =
+        Some(names.iter().map(|n| m::SoftwarePackage { name: n.to_string(), ..one.clone() }).collect());
+    let wire = report_inventory_to_wire(&inventory);
+    let list = wire.software.as_ref().unwrap();
+    assert_eq!(list.names, ["libreoffice-calc", "ore", "writer", "éditeur", "ion", "zsh"]);
+    assert_eq!(list.name_prefix_lengths, [0, 13, 12, 0, 5, 0]);
+    assert_eq!(inventory_from_wire(wire), Ok(inventory));
+}
+
+#[test]
+fn a_prefix_length_past_the_previous_name_is_refused() {
+    let mut wire = report_inventory_to_wire(&sample());
+    wire.software.as_mut().unwrap().name_prefix_lengths[0] = 3;
+    let error = inventory_from_wire(wire).unwrap_err();
+    assert_eq!(error.field, "inventory.software.name_prefix_lengths[0]");
+}
+
+#[test]
+fn publishers_are_sent_once() {
+    let mut inventory = sample();
+    let one = inventory.software.as_ref().unwrap()[0].clone();
+    inventory.software =
+        Some((0..50).map(|i| m::SoftwarePackage { name: format!("p{i}"), ..one.clone() }).collect());
+    let wire = inventory_to_wire(&inventory);
+    assert_eq!(wire.software.as_ref().unwrap().publishers, ["Mozilla"]);
+    assert_eq!(inventory_from_wire(wire), Ok(inventory));
+}
+
+#[test]
+fn an_unknown_list_section_stays_unknown_not_empty() {
+    let mut inventory = sample();
+    inventory.network_interfaces = None;
+    inventory.unknown_sections = vec![m::UnknownSection {
+        section: m::Section::NetworkInterfaces,
+        reason: "timed out after 5s".into(),
+    }];
+    let back = inventory_from_wire(inventory_to_wire(&inventory)).unwrap();
+    assert_eq!(back.network_interfaces, None);
+    assert_eq!(back, inventory);
+}
+
+#[test]
+fn an_oversized_string_is_refused_with_its_field_path() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.volumes[0].mount_point = "x".repeat(MAX_STRING_LEN + 1);
+    let error = inventory_from_wire(wire).unwrap_err();
+    assert_eq!(error.field, "inventory.volumes[0].mount_point");
+    assert!(error.problem.contains("limit of 1024"), "{error}");
+}
+
+#[test]
+fn too_many_addresses_are_refused() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.network_interfaces[0].addresses = vec!["10.0.0.1/8".into(); MAX_ADDRESSES_PER_INTERFACE + 1];
+    let error = inventory_from_wire(wire).unwrap_err();
+    assert_eq!(error.field, "inventory.network_interfaces[0].addresses");
+}
+
+#[test]
+fn a_missing_hostname_is_refused() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.hostname = "  ".into();
+    assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.hostname");
+}
+
+#[test]
+fn an_unknown_section_name_is_refused() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.unknown_sections.push(pb::UnknownSection { section: "bogus".into(), reason: String::new() });
+    assert_eq!(inventory_from_wire(wire).unwrap_err().field, "inventory.unknown_sections[0].section");
+}
+
+#[test]
+fn chassis_values_from_a_newer_peer_read_as_unknown() {
+    let mut wire = inventory_to_wire(&sample());
+    wire.system.as_mut().unwrap().chassis = 99;
+    assert_eq!(inventory_from_wire(wire).unwrap().system.unwrap().chassis, m::ChassisKind::Unknown);
+}
