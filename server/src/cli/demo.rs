@@ -70,8 +70,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let simulated = crate::sim::driver::drive(&server_url, &secret, pcs, 32).await?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
-        "  simulated   {} PCs over 41 sites reported in {elapsed:.1} s ({:.0} enrollments+reports/s){}",
+        "  simulated   {} PCs over {} sites reported in {elapsed:.1} s ({:.0} enrollments+reports/s){}",
         simulated.reported,
+        crate::sim::sites::SITES.len(),
         simulated.reported as f64 / elapsed.max(0.001),
         match &simulated.first_error {
             Some(e) => format!(", {} failed: {e}", simulated.failed),
