@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod collect;
+pub mod config;
 pub mod runner;
 pub mod schedule;
 pub mod state;

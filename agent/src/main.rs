@@ -4,6 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parc_agent::collect::{collect, CollectOptions};
+use parc_agent::config::{default_config_path, AgentConfig, ConfigFile, Overrides};
 use parc_agent::runner::{run, RetryPolicy, RunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,15 +32,20 @@ enum Command {
     },
     /// Enroll once, then report at the interval the server asks for.
     Run {
-        /// The parc-server gRPC URL.
-        #[arg(long, env = "PARC_SERVER_URL", default_value = parc_proto::DEFAULT_SERVER_URL)]
-        server: String,
+        /// The configuration file [default: /etc/parc/agent.toml, or
+        /// C:\ProgramData\Parc\agent.toml]. Flags and environment win over it.
+        #[arg(long, env = "PARC_AGENT_CONFIG")]
+        config: Option<PathBuf>,
+        /// The parc-server gRPC URL [default: http://127.0.0.1:4750].
+        #[arg(long, env = "PARC_SERVER_URL")]
+        server: Option<String>,
         /// The fleet's enrollment secret; needed only until enrolled.
         #[arg(long, env = "PARC_ENROLL_SECRET", hide_env_values = true)]
         enroll_secret: Option<String>,
-        /// Where the node key and report state are kept.
-        #[arg(long, env = "PARC_STATE_DIR", default_value = default_state_dir())]
-        state_dir: PathBuf,
+        /// Where the node key and report state are kept [default:
+        /// /var/lib/parc-agent, or C:\ProgramData\Parc\state].
+        #[arg(long, env = "PARC_STATE_DIR")]
+        state_dir: Option<PathBuf>,
         /// Report once and exit (for scripts and tests): 0 when the report
         /// was stored, 1 otherwise.
         #[arg(long)]
@@ -51,14 +57,6 @@ enum Command {
 enum CollectOutput {
     Json,
     Protobuf,
-}
-
-fn default_state_dir() -> &'static str {
-    if cfg!(windows) {
-        r"C:\ProgramData\Parc\state"
-    } else {
-        "/var/lib/parc-agent"
-    }
 }
 
 fn main() -> ExitCode {
@@ -112,13 +110,23 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
-        Command::Run { server, enroll_secret, state_dir, once } => {
+        Command::Run { config, server, enroll_secret, state_dir, once } => {
+            let (path, named) = match config {
+                Some(path) => (path, true),
+                None => (default_config_path(), false),
+            };
+            let file = ConfigFile::load(&path, named)?;
+            let config =
+                AgentConfig::resolve(file, Overrides { server_url: server, enroll_secret, state_dir })?;
             let options = RunOptions {
-                server_url: server,
-                enroll_secret: enroll_secret.filter(|s| !s.trim().is_empty()),
-                state_dir,
+                server_url: config.server_url,
+                enroll_secret: config.enroll_secret,
+                state_dir: config.state_dir,
                 once,
-                collect: CollectOptions::default(),
+                collect: CollectOptions {
+                    section_timeout: config.section_timeout,
+                    ..CollectOptions::default()
+                },
                 retry: RetryPolicy::default(),
             };
             tokio::select! {

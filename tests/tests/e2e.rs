@@ -230,3 +230,40 @@ fn parc_says_which_server_it_cannot_reach() {
     assert!(stderr.contains(&format!("cannot reach parc-server at {url}")), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn the_agent_reads_its_config_file_and_names_a_bad_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("parc.db"));
+    let config = dir.path().join("agent.toml");
+    let state = dir.path().join("state");
+    std::fs::write(
+        &config,
+        format!(
+            "server_url = \"{}\"\nenroll_secret = \"{SECRET}\"\nstate_dir = \"{}\"\nsection_timeout = \"30s\"\n",
+            server.url,
+            state.display()
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(bin("parc-agent"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .env_remove("PARC_ENROLL_SECRET")
+        .env_remove("PARC_SERVER_URL")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(devices_json(&server.url).len(), 1);
+    assert!(state.join("agent-state.json").exists(), "state_dir from the file is used");
+
+    std::fs::write(&config, "server_url = \"http://127.0.0.1:1\"\nenrol_secret = \"typo\"\n").unwrap();
+    let output = std::process::Command::new(bin("parc-agent"))
+        .args(["run", "--once", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("agent.toml") && stderr.contains("unknown field `enrol_secret`"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one clear line: {stderr}");
+    server.stop();
+}

@@ -1,0 +1,188 @@
+//! The agent's configuration: one struct, from an optional TOML file
+//! (`/etc/parc/agent.toml`, `%ProgramData%\Parc\agent.toml`), then the
+//! environment and flags on top, validated before anything runs. A bad key
+//! or value is an error that names the file and the key.
+
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything `parc-agent run` needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentConfig {
+    pub server_url: String,
+    pub enroll_secret: Option<String>,
+    pub state_dir: PathBuf,
+    pub section_timeout: Duration,
+}
+
+/// The file: every key optional, unknown keys refused.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub server_url: Option<String>,
+    pub enroll_secret: Option<String>,
+    pub state_dir: Option<PathBuf>,
+    /// Such as "20s".
+    pub section_timeout: Option<String>,
+}
+
+/// Values from flags or the environment (which win over the file).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub server_url: Option<String>,
+    pub enroll_secret: Option<String>,
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{key}: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// Where the agent looks when no `--config` is given.
+pub fn default_config_path() -> PathBuf {
+    if cfg!(windows) {
+        PathBuf::from(r"C:\ProgramData\Parc\agent.toml")
+    } else {
+        PathBuf::from("/etc/parc/agent.toml")
+    }
+}
+
+pub fn default_state_dir() -> PathBuf {
+    if cfg!(windows) {
+        PathBuf::from(r"C:\ProgramData\Parc\state")
+    } else {
+        PathBuf::from("/var/lib/parc-agent")
+    }
+}
+
+impl ConfigFile {
+    /// Reads `path`. A missing default file is no error (everything can come
+    /// from flags); a missing file the user named is.
+    pub fn load(path: &Path, named_by_user: bool) -> Result<ConfigFile, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => ConfigFile::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named_by_user => Ok(ConfigFile::default()),
+            Err(e) => Err(ConfigError::Read { path: path.to_path_buf(), reason: e.to_string() }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim().replace('\n', " "),
+        })
+    }
+}
+
+impl AgentConfig {
+    pub fn resolve(file: ConfigFile, overrides: Overrides) -> Result<AgentConfig, ConfigError> {
+        let server_url = overrides
+            .server_url
+            .or(file.server_url)
+            .unwrap_or_else(|| parc_proto::DEFAULT_SERVER_URL.to_string())
+            .trim()
+            .trim_end_matches('/')
+            .to_string();
+        if server_url.starts_with("https://") {
+            return Err(ConfigError::Invalid {
+                key: "server_url",
+                message: format!(
+                    "{server_url}: TLS is not in this agent version yet; use http:// on a trusted network"
+                ),
+            });
+        }
+        if !server_url.starts_with("http://") || server_url.len() <= "http://".len() {
+            return Err(ConfigError::Invalid {
+                key: "server_url",
+                message: format!("{server_url:?} is not a URL such as http://parc.example:4750"),
+            });
+        }
+        let section_timeout = match file.section_timeout {
+            Some(text) => humantime::parse_duration(&text).map_err(|e| ConfigError::Invalid {
+                key: "section_timeout",
+                message: format!("{text:?}: {e}"),
+            })?,
+            None => Duration::from_secs(20),
+        };
+        if !(Duration::from_secs(1)..=Duration::from_secs(600)).contains(&section_timeout) {
+            return Err(ConfigError::Invalid {
+                key: "section_timeout",
+                message: "must be between 1s and 10m".into(),
+            });
+        }
+        Ok(AgentConfig {
+            server_url,
+            enroll_secret: overrides.enroll_secret.or(file.enroll_secret).filter(|s| !s.trim().is_empty()),
+            state_dir: overrides.state_dir.or(file.state_dir).unwrap_or_else(default_state_dir),
+            section_timeout,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<ConfigFile, ConfigError> {
+        ConfigFile::parse(text, Path::new("/etc/parc/agent.toml"))
+    }
+
+    #[test]
+    fn flags_win_over_the_file_and_defaults_fill_the_rest() {
+        let file =
+            parse("server_url = \"http://parc.cd91.local:4750/\"\nenroll_secret = \"from-file\"\n").unwrap();
+        let config = AgentConfig::resolve(
+            file,
+            Overrides { enroll_secret: Some("from-flag".into()), ..Overrides::default() },
+        )
+        .unwrap();
+        assert_eq!(config.server_url, "http://parc.cd91.local:4750");
+        assert_eq!(config.enroll_secret.as_deref(), Some("from-flag"));
+        assert_eq!(config.state_dir, default_state_dir());
+        assert_eq!(config.section_timeout, Duration::from_secs(20));
+        let defaults = AgentConfig::resolve(ConfigFile::default(), Overrides::default()).unwrap();
+        assert_eq!(defaults.server_url, parc_proto::DEFAULT_SERVER_URL);
+        assert_eq!(defaults.enroll_secret, None);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_the_file() {
+        let message = parse("server = \"http://x:1\"\n").unwrap_err().to_string();
+        assert!(
+            message.contains("/etc/parc/agent.toml") && message.contains("unknown field `server`"),
+            "{message}"
+        );
+        assert!(message.contains("server_url"), "the error lists the keys that exist: {message}");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let bad = |text: &str| AgentConfig::resolve(parse(text).unwrap(), Overrides::default()).unwrap_err();
+        assert!(matches!(bad("server_url = \"parc:4750\""), ConfigError::Invalid { key: "server_url", .. }));
+        assert!(bad("server_url = \"https://parc:4750\"").to_string().contains("TLS"));
+        assert!(matches!(
+            bad("section_timeout = \"soon\""),
+            ConfigError::Invalid { key: "section_timeout", .. }
+        ));
+        assert!(matches!(
+            bad("section_timeout = \"1h\""),
+            ConfigError::Invalid { key: "section_timeout", .. }
+        ));
+        assert!(parse("server_url = 4750").unwrap_err().to_string().contains("server_url"));
+    }
+
+    #[test]
+    fn a_missing_default_file_is_fine_but_a_named_one_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("agent.toml");
+        assert_eq!(ConfigFile::load(&missing, false), Ok(ConfigFile::default()));
+        assert!(matches!(ConfigFile::load(&missing, true), Err(ConfigError::Read { .. })));
+    }
+}
