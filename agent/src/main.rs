@@ -76,7 +76,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(execute(cli.command)) {
+    let outcome = runtime.block_on(execute(cli.command));
+    // A collector that timed out may still sit in a system call (a stuck
+    // WMI query): do not wait for it on the way out.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
