@@ -153,3 +153,33 @@ mod platform {
         software -> Vec<parc_model::SoftwarePackage>,
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(timeout: Duration) -> CollectOptions {
+        CollectOptions { root: PathBuf::from("/"), section_timeout: timeout }
+    }
+
+    #[tokio::test]
+    async fn a_section_that_hangs_is_reported_unknown_with_the_timeout() {
+        let result: SectionResult<()> = run_blocking(&options(Duration::from_millis(50)), || {
+            std::thread::sleep(Duration::from_millis(1500));
+            Ok(())
+        })
+        .await;
+        assert_eq!(result, Err("timed out after 50ms".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_section_that_panics_is_reported_unknown_and_the_rest_goes_on() {
+        let result: SectionResult<()> =
+            run_blocking(&options(Duration::from_secs(5)), || panic!("WMI said something odd")).await;
+        assert!(result.unwrap_err().starts_with("collector crashed"));
+        let mut unknown = Vec::new();
+        assert_eq!(record(&mut unknown, Section::Cpu, Ok(7)), Some(7));
+        assert_eq!(record::<u8>(&mut unknown, Section::Disks, Err("no disks".into())), None);
+        assert_eq!(unknown, [UnknownSection { section: Section::Disks, reason: "no disks".into() }]);
+    }
+}
