@@ -54,6 +54,14 @@ fn the_agent_reports_and_parc_lists_what_it_collected_and_a_restart_loses_nothin
     let again = agent_once(&server.url, &dir.path().join("agent"), "");
     assert!(again.status.success(), "re-report without secret failed: {}", text(&again.stderr));
     assert_eq!(devices_json(&server.url).len(), 1);
+    let software = run("parc", &["--server", &server.url, "device", &id, "--software", "--output", "csv"]);
+    assert!(software.status.success(), "{}", text(&software.stderr));
+    let rows = text(&software.stdout).lines().count() - 1;
+    assert_eq!(
+        rows,
+        collected["software"].as_array().unwrap().len(),
+        "every package reaches parc, none lost"
+    );
     let before_restart = run("parc", &["--server", &server.url, "device", &id, "--output", "json"]);
     let devices = devices_json(&server.url);
     assert!(text(&before_restart.stdout).contains("\"inventory\""), "device json");

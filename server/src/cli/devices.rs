@@ -42,7 +42,7 @@ pub async fn list(server: &str, output: OutputFormat) -> Result<(), CliError> {
     Ok(())
 }
 
-pub async fn show(server: &str, wanted: &str, output: OutputFormat) -> Result<(), CliError> {
+pub async fn show(server: &str, wanted: &str, output: OutputFormat, software: bool) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let wire = client
         .get_device(GetDeviceRequest { device: wanted.to_string() })
@@ -51,6 +51,31 @@ pub async fn show(server: &str, wanted: &str, output: OutputFormat) -> Result<()
         .into_inner();
     let device =
         device_from_wire(wire).map_err(|e| anyhow::anyhow!("unexpected answer from {server}: {e}"))?;
+    if software {
+        let packages = device.inventory.as_ref().and_then(|i| i.software.as_deref());
+        let Some(packages) = packages else {
+            return Err(CliError::Other(anyhow::anyhow!(
+                "device {} has not reported its software",
+                device.summary.id
+            )));
+        };
+        return match output {
+            OutputFormat::Table => emit(&format!("{}\n", software_table(packages))),
+            OutputFormat::Json => {
+                emit(&format!("{}\n", serde_json::to_string_pretty(packages).map_err(anyhow::Error::from)?))
+            }
+            OutputFormat::Csv => {
+                let mut writer = csv::Writer::from_writer(Vec::new());
+                for package in packages {
+                    writer.serialize(package).map_err(anyhow::Error::from)?;
+                }
+                emit(
+                    &String::from_utf8(writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+                        .map_err(anyhow::Error::from)?,
+                )
+            }
+        };
+    }
     match output {
         OutputFormat::Table => emit(&device_detail(&device, now_unix()))?,
         OutputFormat::Json => {
@@ -58,11 +83,32 @@ pub async fn show(server: &str, wanted: &str, output: OutputFormat) -> Result<()
         }
         OutputFormat::Csv => {
             return Err(CliError::Other(anyhow::anyhow!(
-                "--output csv is for lists; use table or json for one device"
+                "--output csv is for lists; use table or json for one device, or add --software"
             )))
         }
     }
     Ok(())
+}
+
+/// Installed software as a table, sorted as the agent sent it (by name).
+pub fn software_table(packages: &[parc_model::SoftwarePackage]) -> String {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::NOTHING);
+    table.set_header(["NAME", "VERSION", "PUBLISHER", "SOURCE", "ARCH", "INSTALLED"]);
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
+    }
+    for p in packages {
+        table.add_row([
+            p.name.clone(),
+            p.version.clone(),
+            p.publisher.clone(),
+            format!("{:?}", p.source).to_lowercase(),
+            p.architecture.clone(),
+            p.install_date.clone(),
+        ]);
+    }
+    table.to_string().lines().map(str::trim_end).collect::<Vec<_>>().join("\n")
 }
 
 /// The device page of the terminal: identity, then each inventory section,
@@ -106,6 +152,9 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
             let _ = writeln!(out, "  Model         {}", sys.model);
             let _ = writeln!(out, "  Type          {}", sys.chassis.label());
             let _ = writeln!(out, "  Serial        {}", sys.serial_number);
+            if !sys.smbios_uuid.is_empty() {
+                let _ = writeln!(out, "  SMBIOS UUID   {}", sys.smbios_uuid);
+            }
             let _ = writeln!(
                 out,
                 "  BIOS          {} {} ({})",
@@ -123,7 +172,16 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
             }
             let _ = writeln!(out, "  Kernel        {}", os.kernel);
             let _ = writeln!(out, "  Architecture  {}", os.architecture);
+            if !os.edition.is_empty() {
+                let _ = writeln!(out, "  Edition       {}", os.edition);
+            }
             let _ = writeln!(out, "  Last boot     {}", rfc3339(os.last_boot));
+            if os.install_date > 0 {
+                let _ = writeln!(out, "  Installed     {}", rfc3339(os.install_date));
+            }
+            if os.last_security_update > 0 {
+                let _ = writeln!(out, "  Last update   {}", rfc3339(os.last_security_update));
+            }
         }
         None => out.push_str(&unknown(parc_model::Section::Os).unwrap_or_default()),
     }
@@ -136,6 +194,14 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
                 "  Cores         {} physical, {} logical, {} MHz",
                 cpu.physical_cores, cpu.logical_threads, cpu.frequency_mhz
             );
+            let _ = writeln!(
+                out,
+                "  Signature     family {} model {} stepping {}; flags {}",
+                cpu.family,
+                cpu.model_number,
+                cpu.stepping,
+                if cpu.flags.is_empty() { "none reported".to_string() } else { cpu.flags.join(" ") }
+            );
         }
         None => out.push_str(&unknown(parc_model::Section::Cpu).unwrap_or_default()),
     }
@@ -143,6 +209,16 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
     match &inv.memory {
         Some(memory) => {
             let _ = writeln!(out, "  Total         {}", human_bytes(memory.total_bytes));
+            for module in &memory.modules {
+                let _ = writeln!(
+                    out,
+                    "  {:<12}  {} {} {} MT/s",
+                    module.slot,
+                    human_bytes(module.size_bytes),
+                    module.kind,
+                    module.speed_mts
+                );
+            }
         }
         None => out.push_str(&unknown(parc_model::Section::Memory).unwrap_or_default()),
     }
@@ -168,7 +244,43 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
     match &inv.network_interfaces {
         Some(interfaces) => {
             for n in interfaces {
-                let _ = writeln!(out, "  {:<12}  {:<17}  {}", n.name, n.mac_address, n.addresses.join(", "));
+                let speed =
+                    n.link_speed_mbps.map(|m| format!("{m} Mb/s")).unwrap_or_else(|| "no link".into());
+                let _ = writeln!(
+                    out,
+                    "  {:<12}  {:<8}  {:<9}  {:<17}  {}  {}",
+                    n.name,
+                    format!("{:?}", n.kind).to_lowercase(),
+                    speed,
+                    n.mac_address,
+                    n.driver,
+                    n.addresses.join(", ")
+                );
+                if let Some(wifi) = &n.wifi {
+                    let mut enterprise = Vec::new();
+                    if wifi.wpa2_enterprise {
+                        enterprise.push("WPA2-Enterprise");
+                    }
+                    if wifi.wpa3_enterprise {
+                        enterprise.push("WPA3-Enterprise");
+                    }
+                    let _ = writeln!(
+                        out,
+                        "                Wi-Fi {}; {}; {}{}",
+                        wifi.standards.join(" "),
+                        wifi.bands.join(" "),
+                        if enterprise.is_empty() {
+                            "no enterprise authentication".into()
+                        } else {
+                            enterprise.join(", ")
+                        },
+                        if wifi.driver_version.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; driver {} ({})", wifi.driver_version, wifi.driver_date)
+                        }
+                    );
+                }
             }
         }
         None => out.push_str(&unknown(parc_model::Section::NetworkInterfaces).unwrap_or_default()),
@@ -253,7 +365,7 @@ fn write_hardening_and_people(out: &mut String, inv: &Inventory) {
     let _ = writeln!(out, "\nSoftware");
     match &inv.software {
         Some(packages) => {
-            let _ = writeln!(out, "  {} packages (--output json lists them)", packages.len());
+            let _ = writeln!(out, "  {} packages (parc device ID --software lists them)", packages.len());
         }
         None => out.push_str(&unknown(Section::Software).unwrap_or_default()),
     }
@@ -287,6 +399,73 @@ mod tests {
         assert!(text.contains("Total         8.0 GiB"), "{text}");
         assert!(text.contains("CPU\n  unknown: timed out after 20s"), "{text}");
         assert!(text.contains("(1 min ago)"), "{text}");
+    }
+
+    #[test]
+    fn detail_shows_wifi_capabilities_cpu_signature_and_memory_modules() {
+        use parc_model::{Cpu, InterfaceKind, MemoryModule, NetworkInterface, WifiCapabilities};
+        let device = Device {
+            summary: DeviceSummary { id: 4, hostname: "MDSETA-L0042".into(), ..Default::default() },
+            inventory: Some(Inventory {
+                cpu: Some(Cpu {
+                    family: 6,
+                    model_number: 142,
+                    stepping: 12,
+                    flags: vec!["lm".into(), "avx2".into()],
+                    ..Default::default()
+                }),
+                memory: Some(Memory {
+                    total_bytes: 8 << 30,
+                    modules: vec![MemoryModule {
+                        slot: "DIMM A".into(),
+                        size_bytes: 8 << 30,
+                        kind: "DDR4".into(),
+                        speed_mts: 2666,
+                    }],
+                }),
+                network_interfaces: Some(vec![NetworkInterface {
+                    name: "Wi-Fi".into(),
+                    kind: InterfaceKind::Wireless,
+                    link_speed_mbps: Some(866),
+                    wifi: Some(WifiCapabilities {
+                        standards: vec!["802.11ac".into(), "802.11ax".into()],
+                        bands: vec!["2.4GHz".into(), "5GHz".into()],
+                        wpa2_enterprise: true,
+                        wpa3_enterprise: false,
+                        driver_version: "23.60.0.10".into(),
+                        driver_date: "2024-03-01".into(),
+                    }),
+                    ..Default::default()
+                }]),
+                ..Inventory::default()
+            }),
+        };
+        let text = device_detail(&device, 0);
+        for expected in [
+            "family 6 model 142 stepping 12; flags lm avx2",
+            "DIMM A        8.0 GiB DDR4 2666 MT/s",
+            "wireless  866 Mb/s",
+            "Wi-Fi 802.11ac 802.11ax; 2.4GHz 5GHz; WPA2-Enterprise; driver 23.60.0.10 (2024-03-01)",
+        ] {
+            assert!(text.contains(expected), "missing {expected:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn software_table_lists_every_package() {
+        let package = |name: &str| parc_model::SoftwarePackage {
+            name: name.into(),
+            version: "1.0".into(),
+            source: parc_model::SoftwareSource::Dpkg,
+            ..Default::default()
+        };
+        let table = software_table(&[package("bash"), package("zsh")]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].starts_with("NAME") && lines[2].starts_with("zsh") && lines[2].contains("dpkg"),
+            "{table}"
+        );
     }
 
     #[test]

@@ -41,9 +41,12 @@ pub enum Command {
     Device {
         /// A device id (as listed by `parc devices`) or a hostname.
         device: String,
-        /// table for people, json for scripts.
+        /// table for people, json for scripts (csv with --software).
         #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
         output: OutputFormat,
+        /// List the device's installed software instead.
+        #[arg(long)]
+        software: bool,
     },
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
@@ -87,7 +90,9 @@ impl CliError {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Devices { output } => devices::list(&cli.server, output).await,
-        Command::Device { device, output } => devices::show(&cli.server, &device, output).await,
+        Command::Device { device, output, software } => {
+            devices::show(&cli.server, &device, output, software).await
+        }
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());
