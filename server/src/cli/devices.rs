@@ -245,7 +245,7 @@ fn write_inventory(out: &mut String, inv: &Inventory) {
         Some(interfaces) => {
             for n in interfaces {
                 let speed =
-                    n.link_speed_mbps.map(|m| format!("{m} Mb/s")).unwrap_or_else(|| "no link".into());
+                    n.link_speed_mbps.map(|m| format!("{m} Mb/s")).unwrap_or_else(|| "speed ?".into());
                 let _ = writeln!(
                     out,
                     "  {:<12}  {:<8}  {:<9}  {:<17}  {}  {}",
