@@ -33,6 +33,36 @@ pub struct Inventory {
 }
 
 impl Inventory {
+    /// Keeps what `previous` knew of each section this report could not
+    /// read, so a collector's hiccup never erases data: the section stays
+    /// listed in `unknown_sections` (with today's reason), its content is
+    /// the last one read.
+    pub fn carry_forward_unknown(&mut self, previous: &Inventory) {
+        for unknown in &self.unknown_sections {
+            match unknown.section {
+                Section::System if self.system.is_none() => self.system.clone_from(&previous.system),
+                Section::Os if self.os.is_none() => self.os.clone_from(&previous.os),
+                Section::Cpu if self.cpu.is_none() => self.cpu.clone_from(&previous.cpu),
+                Section::Memory if self.memory.is_none() => self.memory.clone_from(&previous.memory),
+                Section::Volumes if self.volumes.is_none() => self.volumes.clone_from(&previous.volumes),
+                Section::NetworkInterfaces if self.network_interfaces.is_none() => {
+                    self.network_interfaces.clone_from(&previous.network_interfaces)
+                }
+                Section::Disks if self.disks.is_none() => self.disks.clone_from(&previous.disks),
+                Section::Security if self.security.is_none() => self.security.clone_from(&previous.security),
+                Section::Batteries if self.batteries.is_none() => {
+                    self.batteries.clone_from(&previous.batteries)
+                }
+                Section::Peripherals if self.peripherals.is_none() => {
+                    self.peripherals.clone_from(&previous.peripherals)
+                }
+                Section::Users if self.users.is_none() => self.users.clone_from(&previous.users),
+                Section::Software if self.software.is_none() => self.software.clone_from(&previous.software),
+                _ => {}
+            }
+        }
+    }
+
     /// The volume the OS runs from, when the agent recognised one.
     pub fn system_volume(&self) -> Option<&Volume> {
         self.volumes.as_ref()?.iter().find(|v| v.is_system)

@@ -79,6 +79,28 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_section_keeps_what_the_last_report_knew() {
+        let package = SoftwarePackage { name: "Lotus Notes".into(), ..SoftwarePackage::default() };
+        let previous = Inventory {
+            software: Some(vec![package.clone()]),
+            memory: Some(Memory { total_bytes: 8 << 30, modules: vec![] }),
+            ..Inventory::default()
+        };
+        let mut latest = Inventory {
+            memory: Some(Memory { total_bytes: 4 << 30, modules: vec![] }),
+            unknown_sections: vec![UnknownSection {
+                section: Section::Software,
+                reason: "WMI timed out".into(),
+            }],
+            ..Inventory::default()
+        };
+        latest.carry_forward_unknown(&previous);
+        assert_eq!(latest.software, Some(vec![package]), "software does not disappear");
+        assert_eq!(latest.memory.unwrap().total_bytes, 4 << 30, "a section read now is today's answer");
+        assert_eq!(latest.unknown_sections.len(), 1, "and it still says it could not read software now");
+    }
+
+    #[test]
     fn inventory_json_names_sections_in_snake_case() {
         let inventory = Inventory {
             unknown_sections: vec![UnknownSection {

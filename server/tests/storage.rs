@@ -97,3 +97,28 @@ fn a_missing_folder_or_a_directory_is_a_clear_error() {
     let error = Storage::open(dir.path()).unwrap_err();
     assert!(error.to_string().contains("is a directory"), "{error}");
 }
+
+#[test]
+fn a_section_reported_unknown_keeps_its_last_content_and_the_summary_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = Storage::open(&dir.path().join("parc.db")).unwrap();
+    let pc = inventory("PC-UNKNOWN", "55555555555555555555555555555555");
+    let id = storage.enroll(&pc.machine_id, &pc.hostname, "hash-5", 1).unwrap();
+    storage.record_report("hash-5", 1, &pc, 10).unwrap();
+
+    let mut hiccup = pc.clone();
+    hiccup.software = None;
+    hiccup.os = None;
+    hiccup.unknown_sections = vec![
+        parc_model::UnknownSection { section: parc_model::Section::Software, reason: "WMI timed out".into() },
+        parc_model::UnknownSection { section: parc_model::Section::Os, reason: "registry busy".into() },
+    ];
+    storage.record_report("hash-5", 2, &hiccup, 20).unwrap();
+    let device = storage.get_device(id).unwrap().unwrap();
+    let stored = device.inventory.unwrap();
+    assert_eq!(stored.software, pc.software, "software never disappears on a hiccup");
+    assert_eq!(stored.os, pc.os);
+    assert_eq!(stored.unknown_sections.len(), 2, "the report still says what it could not read");
+    assert_eq!(device.summary.os_name, pc.os.as_ref().unwrap().name);
+    assert_eq!(device.summary.last_seen_at, Some(20));
+}
