@@ -17,7 +17,6 @@ use tonic::transport::{Channel, Endpoint};
 #[command(
     name = "parc",
     version,
-    about,
     after_help = "Exit codes: 0 success, 1 error (server unreachable, refused request), \
                   2 bad command line, 3 not found."
 )]
