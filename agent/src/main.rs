@@ -12,7 +12,7 @@ use std::process::ExitCode;
 /// Parc endpoint agent: reports this PC's hardware and software to a
 /// parc-server. It only reports; it never runs anything the server sends.
 #[derive(Parser)]
-#[command(name = "parc-agent", version, about, long_about = None)]
+#[command(name = "parc-agent", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 /// Parc server: receives agents' reports, stores the fleet in an embedded
 /// SQLite database and answers `parc` and the gRPC API.
 #[derive(Parser)]
-#[command(name = "parc-server", version, about, long_about = None)]
+#[command(name = "parc-server", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
