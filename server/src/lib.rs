@@ -50,3 +50,25 @@ pub async fn shutdown_signal() {
     }
     let _ = tokio::signal::ctrl_c().await;
 }
+
+/// Runs a binary's async main on a multi-threaded runtime and turns the
+/// outcome into the exit code: the error is printed as one line on stderr.
+pub fn block_on_main<E: std::fmt::Display>(
+    main: impl std::future::Future<Output = Result<(), E>>,
+    exit_code: impl FnOnce(&E) -> std::process::ExitCode,
+) -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(main) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit_code(&error)
+        }
+    }
+}

@@ -54,20 +54,7 @@ enum Command {
 fn main() -> ExitCode {
     parc_server::init_logging("info");
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the runtime: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(execute(cli.command)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+    parc_server::block_on_main(execute(cli.command), |_| ExitCode::FAILURE)
 }
 
 async fn execute(command: Command) -> anyhow::Result<()> {

@@ -208,22 +208,28 @@ impl Storage {
                     last_sequence: u64::try_from(last_sequence).unwrap_or(0),
                 });
             }
-            // A section this report could not read keeps its last known content.
-            let mut inventory = inventory.clone();
+            // A section this report could not read keeps its last known
+            // content. Only then is the report copied: most reports are whole.
+            let mut carried = None;
             if !inventory.unknown_sections.is_empty() {
                 let previous: Option<String> = tx
                     .query_row("SELECT inventory_json FROM inventories WHERE device_id = ?1", [device_id], |row| row.get(0))
                     .optional()?;
                 match previous.map(|json| serde_json::from_str::<Inventory>(&json)).transpose() {
-                    Ok(Some(previous)) => inventory.carry_forward_unknown(&previous),
+                    Ok(Some(previous)) => {
+                        let mut merged = inventory.clone();
+                        merged.carry_forward_unknown(&previous);
+                        carried = Some(merged);
+                    }
                     Ok(None) => {}
                     Err(error) => tracing::warn!(device_id, %error, "previous inventory unreadable; not carried forward"),
                 }
             }
-            let json = serde_json::to_string(&inventory)
+            let inventory = carried.as_ref().unwrap_or(inventory);
+            let json = serde_json::to_string(inventory)
                 .map_err(|e| StorageError::CorruptInventory { device_id, reason: e.to_string() })?;
             let mut summary = DeviceSummary::default();
-            summary.fill_from(&inventory);
+            summary.fill_from(inventory);
             tx.execute(
                 "UPDATE devices SET hostname = ?1, last_seen_at = ?2, last_sequence = ?3, os_name = ?4, \
                  os_version = ?5, manufacturer = ?6, model = ?7, chassis = ?8, cpu_model = ?9, cpu_cores = ?10, \
