@@ -9,6 +9,7 @@
 
 pub mod civil;
 mod device;
+pub mod history;
 mod inventory;
 
 pub use device::{Device, DeviceSummary};
