@@ -3,7 +3,9 @@
 
 use parc_model::Inventory;
 use parc_proto::pb::agent_service_client::AgentServiceClient;
-use parc_proto::pb::{EnrollRequest, ReportRequest};
+use parc_proto::pb::{EnrollRequest, ReportRequest, SectionHash};
+use parc_proto::sections::{clear_section, read_sections, section_hash};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tonic::transport::{Channel, Endpoint};
 use tonic::Code;
@@ -17,6 +19,10 @@ pub enum ClientError {
     /// Not reachable or overloaded: try again later.
     #[error("server unavailable: {0}")]
     Unavailable(String),
+    /// The server is busy (its write queue is full) and says when to come
+    /// back; nothing was stored.
+    #[error("server busy, retry in {retry_after:?}: {message}")]
+    Busy { retry_after: Duration, message: String },
     /// The server refused the content: retrying the same will not help.
     #[error("rejected by the server: {0}")]
     Rejected(String),
@@ -31,7 +37,19 @@ pub struct ReportAck {
     pub next_report_in: Duration,
     pub stored: bool,
     pub last_sequence: u64,
+    /// Section name → hex hash the server holds: what the next report may
+    /// leave out when unchanged.
+    pub held: BTreeMap<String, String>,
+    /// Sections left out that the server lacks: send them again now.
+    pub missing: Vec<String>,
+    /// The server asks for every section, now.
+    pub resync: bool,
+    /// Sections this report left out as unchanged.
+    pub unchanged: usize,
 }
+
+/// Section hashes the server confirmed, by section name, in hex.
+pub type AckedSections = BTreeMap<String, String>;
 
 /// A connection to one parc-server. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -76,30 +94,72 @@ impl AgentClient {
         Ok((response.device_id, response.node_key))
     }
 
+    /// Sends a report, leaving out the sections whose hash is the one the
+    /// server confirmed (`acked`); an empty `acked` sends everything.
     pub async fn report(
         &self,
         node_key: &str,
         sequence: u64,
         inventory: &Inventory,
+        acked: &AckedSections,
     ) -> Result<ReportAck, ClientError> {
-        let request = ReportRequest {
-            node_key: node_key.to_string(),
-            sequence,
-            inventory: Some(parc_proto::convert::report_inventory_to_wire(inventory)),
-        };
+        let request = delta_request(node_key, sequence, inventory, acked);
+        let unchanged = request.unchanged_sections.len();
         let response = self.inner.clone().report(request).await.map_err(classify)?.into_inner();
         Ok(ReportAck {
             device_id: response.device_id,
             next_report_in: Duration::from_secs(u64::from(response.next_report_in_seconds.max(1))),
             stored: response.stored,
             last_sequence: response.last_sequence,
+            held: response
+                .held_sections
+                .into_iter()
+                .map(|h| (h.section, hex::encode(h.sha256_128)))
+                .collect(),
+            missing: response.missing_sections,
+            resync: response.resync,
+            unchanged,
         })
     }
 }
 
+/// The report to send: every section read, except those unchanged since the
+/// server confirmed them.
+pub fn delta_request(
+    node_key: &str,
+    sequence: u64,
+    inventory: &Inventory,
+    acked: &AckedSections,
+) -> ReportRequest {
+    let mut wire = parc_proto::convert::report_inventory_to_wire(inventory);
+    let mut unchanged_sections = Vec::new();
+    for section in read_sections(&wire) {
+        let hash = section_hash(section, &wire);
+        if acked.get(section.name()).is_some_and(|held| *held == hex::encode(hash)) {
+            clear_section(section, &mut wire);
+            unchanged_sections
+                .push(SectionHash { section: section.name().to_string(), sha256_128: hash.to_vec() });
+        }
+    }
+    ReportRequest { node_key: node_key.to_string(), sequence, inventory: Some(wire), unchanged_sections }
+}
+
+/// Metadata key of the server's retry-after hint on RESOURCE_EXHAUSTED.
+pub const RETRY_AFTER_METADATA: &str = "retry-after-ms";
+
 fn classify(status: tonic::Status) -> ClientError {
     let message = parc_proto::status_text(&status);
     match status.code() {
+        Code::ResourceExhausted => {
+            let hinted = status
+                .metadata()
+                .get(RETRY_AFTER_METADATA)
+                .and_then(|value| value.to_str().ok())
+                .and_then(|text| text.parse::<u64>().ok())
+                .map(Duration::from_millis);
+            // Without a hint (an older server, a proxy), a minute is safe.
+            ClientError::Busy { retry_after: hinted.unwrap_or(Duration::from_secs(60)), message }
+        }
         Code::Unauthenticated | Code::PermissionDenied => ClientError::Unauthenticated(message),
         Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange | Code::Unimplemented => {
             ClientError::Rejected(message)

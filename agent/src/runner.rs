@@ -90,6 +90,15 @@ pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
                 info!(device_id = ack.device_id, next_report_in = %humantime::format_duration(rounded(wait)), "report sent");
                 wait
             }
+            Err(CycleError::Busy { retry_after, last }) => {
+                if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
+                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
+                }
+                backoff.record_failure();
+                let wait = crate::schedule::after_busy(retry_after, &mut rng);
+                warn!(server = %options.server_url, retry_in = %humantime::format_duration(rounded(wait)), "server busy, coming back when it said");
+                wait
+            }
             Err(CycleError::Retry(last)) => {
                 if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
                     return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
@@ -117,9 +126,18 @@ fn rounded(duration: Duration) -> Duration {
     Duration::from_secs(duration.as_secs().max(if duration.is_zero() { 0 } else { 1 }))
 }
 
+/// Follow-up reports in one cycle when the server lacks sections or asks
+/// for a resync; a bound, so a confused server cannot keep an agent busy.
+const MAX_FOLLOW_UPS: u32 = 2;
+
 enum CycleError {
     /// Worth trying again soon, with backoff.
     Retry(ClientError),
+    /// The server is busy and said when to come back.
+    Busy {
+        retry_after: Duration,
+        last: ClientError,
+    },
     Fatal(RunError),
 }
 
@@ -143,6 +161,7 @@ async fn cycle(
     }
 
     let mut reenrolled = false;
+    let mut follow_ups = 0;
     loop {
         let node_key = match &state.enrollment {
             Some(enrollment) if enrollment.server_url == options.server_url => enrollment.node_key.clone(),
@@ -150,8 +169,22 @@ async fn cycle(
         };
         state.sequence += 1;
         states.save(state)?;
-        match client.report(&node_key, state.sequence, &inventory).await {
+        match client.report(&node_key, state.sequence, &inventory, &state.acked_sections).await {
             Ok(ack) => {
+                state.acked_sections.clone_from(&ack.held);
+                let again = ack.resync || !ack.missing.is_empty();
+                if ack.resync {
+                    state.acked_sections.clear();
+                }
+                for section in &ack.missing {
+                    state.acked_sections.remove(section);
+                }
+                states.save(state)?;
+                if again && follow_ups < MAX_FOLLOW_UPS {
+                    follow_ups += 1;
+                    info!(resync = ack.resync, missing = ?ack.missing, "server asked for sections; sending them now");
+                    continue;
+                }
                 if !ack.stored {
                     warn!(
                         sequence = state.sequence,
@@ -168,6 +201,7 @@ async fn cycle(
             Err(ClientError::Unauthenticated(reason)) if !reenrolled => {
                 warn!(%reason, "node key refused, enrolling again");
                 state.enrollment = None;
+                state.acked_sections.clear();
                 reenrolled = true;
             }
             Err(ClientError::Rejected(reason)) => {
@@ -178,6 +212,12 @@ async fn cycle(
             }
             Err(ClientError::Unavailable(reason)) => {
                 return Err(CycleError::Retry(ClientError::Unavailable(reason)))
+            }
+            Err(ClientError::Busy { retry_after, message }) => {
+                return Err(CycleError::Busy {
+                    retry_after,
+                    last: ClientError::Busy { retry_after, message },
+                })
             }
             Err(other) => return Err(CycleError::Fatal(RunError::Client(other))),
         }
@@ -195,6 +235,7 @@ async fn enroll(
     match client.enroll(secret, &inventory.machine_id, &inventory.hostname).await {
         Ok((device_id, node_key)) => {
             info!(device_id, server = %options.server_url, "enrolled");
+            state.acked_sections.clear();
             state.enrollment = Some(Enrollment {
                 server_url: options.server_url.clone(),
                 device_id,

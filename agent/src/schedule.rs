@@ -32,6 +32,11 @@ impl Backoff {
         ceiling.mul_f64(rng.random::<f64>())
     }
 
+    /// Counts a failure that waited by other means (a server's retry-after).
+    pub fn record_failure(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
     pub fn failures(&self) -> u32 {
         self.failures
     }
@@ -45,6 +50,13 @@ impl Backoff {
 /// drifts apart.
 pub fn jittered(interval: Duration, rng: &mut impl Rng) -> Duration {
     interval.mul_f64(rng.random_range(0.9..=1.1))
+}
+
+/// The server's retry-after, spread over [hint, 2 × hint] so that agents
+/// told the same hint do not come back together.
+pub fn after_busy(retry_after: Duration, rng: &mut impl rand::Rng) -> Duration {
+    let spread = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX);
+    retry_after + Duration::from_millis(rng.random_range(0..=spread))
 }
 
 #[cfg(test)]

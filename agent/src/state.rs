@@ -32,6 +32,10 @@ pub struct AgentState {
     pub sequence: u64,
     /// A random identifier, made once, for machines whose OS has none.
     pub fallback_machine_id: Option<String>,
+    /// Section name → hex hash the server last confirmed holding: the next
+    /// report leaves these sections out while they stay the same.
+    #[serde(default)]
+    pub acked_sections: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +135,7 @@ mod tests {
             }),
             sequence: 41,
             fallback_machine_id: None,
+            acked_sections: [("os".to_string(), "00ff".to_string())].into_iter().collect(),
         };
         states.save(&state).unwrap();
         assert_eq!(states.load().unwrap(), state);

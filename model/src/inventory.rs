@@ -63,6 +63,48 @@ impl Inventory {
         }
     }
 
+    /// Drops a section's content: what a delta report leaves out, or a
+    /// section that was never read.
+    pub fn forget(&mut self, section: Section) {
+        match section {
+            Section::System => self.system = None,
+            Section::Os => self.os = None,
+            Section::Cpu => self.cpu = None,
+            Section::Memory => self.memory = None,
+            Section::Volumes => self.volumes = None,
+            Section::NetworkInterfaces => self.network_interfaces = None,
+            Section::Disks => self.disks = None,
+            Section::Security => self.security = None,
+            Section::Batteries => self.batteries = None,
+            Section::Peripherals => self.peripherals = None,
+            Section::Users => self.users = None,
+            Section::Software => self.software = None,
+        }
+    }
+
+    /// Whether the section has content.
+    pub fn has(&self, section: Section) -> bool {
+        match section {
+            Section::System => self.system.is_some(),
+            Section::Os => self.os.is_some(),
+            Section::Cpu => self.cpu.is_some(),
+            Section::Memory => self.memory.is_some(),
+            Section::Volumes => self.volumes.is_some(),
+            Section::NetworkInterfaces => self.network_interfaces.is_some(),
+            Section::Disks => self.disks.is_some(),
+            Section::Security => self.security.is_some(),
+            Section::Batteries => self.batteries.is_some(),
+            Section::Peripherals => self.peripherals.is_some(),
+            Section::Users => self.users.is_some(),
+            Section::Software => self.software.is_some(),
+        }
+    }
+
+    /// Whether the agent said it could not read the section.
+    pub fn is_unknown(&self, section: Section) -> bool {
+        self.unknown_sections.iter().any(|u| u.section == section)
+    }
+
     /// The volume the OS runs from, when the agent recognised one.
     pub fn system_volume(&self) -> Option<&Volume> {
         self.volumes.as_ref()?.iter().find(|v| v.is_system)

@@ -8,6 +8,7 @@
 
 pub mod convert;
 pub mod limits;
+pub mod sections;
 
 /// Generated protobuf messages and tonic clients and servers.
 #[allow(clippy::all, missing_docs)]

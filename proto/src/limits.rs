@@ -36,3 +36,7 @@ pub const MAX_PERIPHERALS: usize = 128;
 pub const MAX_USERS: usize = 256;
 /// Short lists: CPU flags, Wi-Fi standards and bands.
 pub const MAX_SHORT_LIST: usize = 32;
+/// History entries in one GetDeviceHistory answer.
+pub const MAX_HISTORY_ENTRIES: u32 = 10_000;
+/// History entries when the request says 0.
+pub const DEFAULT_HISTORY_ENTRIES: u32 = 1000;

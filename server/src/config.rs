@@ -11,6 +11,11 @@ use std::time::Duration;
 pub struct ServeConfig {
     pub db: PathBuf,
     pub listen: SocketAddr,
+    /// The HTTP port: `/metrics` (and the dashboard to come).
+    pub http_listen: SocketAddr,
+    /// Reports waiting for the writer before new ones are refused with a
+    /// retry-after hint.
+    pub write_queue: usize,
     pub enroll_secret: String,
     pub report_interval: Duration,
 }
@@ -21,6 +26,8 @@ pub struct ServeConfig {
 pub struct ConfigFile {
     pub db: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
+    pub http_listen: Option<SocketAddr>,
+    pub write_queue: Option<usize>,
     pub enroll_secret: Option<String>,
     /// A duration such as "1h" or "30m".
     pub report_interval: Option<String>,
@@ -50,12 +57,18 @@ pub const MIN_REPORT_INTERVAL: Duration = Duration::from_secs(10);
 pub const MAX_REPORT_INTERVAL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// An enrollment secret shorter than this is refused.
 pub const MIN_SECRET_LEN: usize = 12;
+/// Where `/metrics` is served unless configured.
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:4751";
+/// A bigger queue only holds more memory; past this it is a typo.
+pub const MAX_WRITE_QUEUE: usize = 100_000;
 
 /// Values given on the command line or in the environment (flags win).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub db: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
+    pub http_listen: Option<SocketAddr>,
+    pub write_queue: Option<usize>,
     pub enroll_secret: Option<String>,
     pub report_interval: Option<String>,
 }
@@ -72,6 +85,19 @@ impl ServeConfig {
                 .parse()
                 .map_err(|e| ConfigError::Invalid(format!("default listen address: {e}")))?,
         };
+        let http_listen = match overrides.http_listen.or(file.http_listen) {
+            Some(listen) => listen,
+            None => DEFAULT_HTTP_ADDR
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("default http_listen address: {e}")))?,
+        };
+        let write_queue =
+            overrides.write_queue.or(file.write_queue).unwrap_or(crate::storage::DEFAULT_WRITE_QUEUE);
+        if !(1..=MAX_WRITE_QUEUE).contains(&write_queue) {
+            return Err(ConfigError::Invalid(format!(
+                "write_queue: {write_queue} is outside 1..{MAX_WRITE_QUEUE}"
+            )));
+        }
         let enroll_secret = overrides.enroll_secret.or(file.enroll_secret).ok_or_else(|| {
             ConfigError::Invalid(
                 "no enrollment secret: set PARC_ENROLL_SECRET, --enroll-secret or `enroll_secret` in the config file"
@@ -95,7 +121,14 @@ impl ServeConfig {
                 humantime::format_duration(report_interval)
             )));
         }
-        Ok(ServeConfig { db, listen, enroll_secret: enroll_secret.trim().to_string(), report_interval })
+        Ok(ServeConfig {
+            db,
+            listen,
+            http_listen,
+            write_queue,
+            enroll_secret: enroll_secret.trim().to_string(),
+            report_interval,
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 use crate::util::{inventory, TestServer, SECRET};
 use parc_agent::client::ClientError;
 use parc_proto::pb::{GetDeviceRequest, ListDevicesRequest, ReportRequest};
+use parc_server::storage::DeviceQuery;
 use tonic::Code;
 
 #[tokio::test]
@@ -11,13 +12,13 @@ async fn enroll_then_report_stores_the_inventory() {
     let agent = server.agent();
     let pc = inventory("MDS-TEST-01", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     let (device_id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
-    let ack = agent.report(&key, 1, &pc).await.unwrap();
+    let ack = agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
     assert!(ack.stored);
     assert_eq!(ack.device_id, device_id);
     assert_eq!(ack.next_report_in.as_secs(), 900);
 
     let stored = server.storage.get_device(device_id).unwrap().unwrap();
-    assert_eq!(stored.inventory.as_ref(), Some(&pc));
+    assert_eq!(stored.inventory, Some(crate::util::as_stored(&pc)));
     assert_eq!(stored.summary.hostname, "MDS-TEST-01");
     assert_eq!(stored.summary.ram_bytes, pc.memory.as_ref().unwrap().total_bytes);
 }
@@ -33,16 +34,16 @@ async fn a_wrong_enrollment_secret_is_unauthenticated() {
         }
         other => panic!("expected Unauthenticated, got {other:?}"),
     }
-    assert_eq!(server.storage.list_devices(0, 10).unwrap().total_count, 0);
+    assert_eq!(server.storage.list_devices(&DeviceQuery::page(0, 10)).unwrap().total_count, 0);
 }
 
 #[tokio::test]
 async fn an_unknown_node_key_is_unauthenticated_and_stores_nothing() {
     let server = TestServer::start().await;
     let pc = inventory("PC-1", "cccccccccccccccccccccccccccccccc");
-    let error = server.agent().report("no-such-key", 1, &pc).await.unwrap_err();
+    let error = server.agent().report("no-such-key", 1, &pc, &Default::default()).await.unwrap_err();
     assert!(matches!(error, ClientError::Unauthenticated(_)), "{error:?}");
-    assert_eq!(server.storage.list_devices(0, 10).unwrap().total_count, 0);
+    assert_eq!(server.storage.list_devices(&DeviceQuery::page(0, 10)).unwrap().total_count, 0);
 }
 
 #[tokio::test]
@@ -51,12 +52,12 @@ async fn a_revoked_node_key_is_unauthenticated_and_stores_nothing() {
     let agent = server.agent();
     let pc = inventory("PC-2", "dddddddddddddddddddddddddddddddd");
     let (device_id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
-    agent.report(&key, 1, &pc).await.unwrap();
+    agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
     assert!(server.storage.revoke(device_id, 1).unwrap());
 
     let mut changed = pc.clone();
     changed.hostname = "PC-2-RENAMED".into();
-    let error = agent.report(&key, 2, &changed).await.unwrap_err();
+    let error = agent.report(&key, 2, &changed, &Default::default()).await.unwrap_err();
     assert!(matches!(error, ClientError::Unauthenticated(_)), "{error:?}");
     let stored = server.storage.get_device(device_id).unwrap().unwrap();
     assert_eq!(stored.inventory.unwrap().hostname, "PC-2");
@@ -71,7 +72,7 @@ async fn an_invalid_report_names_the_field_and_stores_nothing() {
     let (device_id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
     let mut bad = pc.clone();
     bad.cpu.as_mut().unwrap().model = "x".repeat(5000);
-    match agent.report(&key, 1, &bad).await.unwrap_err() {
+    match agent.report(&key, 1, &bad, &Default::default()).await.unwrap_err() {
         ClientError::Rejected(message) => assert!(message.contains("inventory.cpu.model"), "{message}"),
         other => panic!("expected Rejected, got {other:?}"),
     }
@@ -80,7 +81,10 @@ async fn an_invalid_report_names_the_field_and_stores_nothing() {
     // A report with no inventory at all.
     let mut raw =
         parc_proto::pb::agent_service_client::AgentServiceClient::connect(server.url.clone()).await.unwrap();
-    let status = raw.report(ReportRequest { node_key: key, sequence: 2, inventory: None }).await.unwrap_err();
+    let status = raw
+        .report(ReportRequest { node_key: key, sequence: 2, inventory: None, unchanged_sections: vec![] })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("inventory"), "{}", status.message());
 }
@@ -91,13 +95,13 @@ async fn replayed_and_stale_reports_are_ignored() {
     let agent = server.agent();
     let pc = inventory("PC-4", "ffffffffffffffffffffffffffffffff");
     let (device_id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
-    assert!(agent.report(&key, 5, &pc).await.unwrap().stored);
+    assert!(agent.report(&key, 5, &pc, &Default::default()).await.unwrap().stored);
     let mut older = pc.clone();
     older.hostname = "PC-4-OLD".into();
-    let ack = agent.report(&key, 4, &older).await.unwrap();
+    let ack = agent.report(&key, 4, &older, &Default::default()).await.unwrap();
     assert!(!ack.stored);
     assert_eq!(ack.last_sequence, 5);
-    let ack = agent.report(&key, 5, &older).await.unwrap();
+    let ack = agent.report(&key, 5, &older, &Default::default()).await.unwrap();
     assert!(!ack.stored, "a replay of the same sequence is ignored");
     assert_eq!(server.storage.get_device(device_id).unwrap().unwrap().summary.hostname, "PC-4");
 }
@@ -111,9 +115,12 @@ async fn enrolling_again_keeps_the_device_and_retires_the_old_key() {
     let (second_id, new_key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
     assert_eq!(first_id, second_id);
     assert_ne!(old_key, new_key);
-    assert!(matches!(agent.report(&old_key, 1, &pc).await, Err(ClientError::Unauthenticated(_))));
-    assert!(agent.report(&new_key, 1, &pc).await.unwrap().stored);
-    assert_eq!(server.storage.list_devices(0, 10).unwrap().total_count, 1);
+    assert!(matches!(
+        agent.report(&old_key, 1, &pc, &Default::default()).await,
+        Err(ClientError::Unauthenticated(_))
+    ));
+    assert!(agent.report(&new_key, 1, &pc, &Default::default()).await.unwrap().stored);
+    assert_eq!(server.storage.list_devices(&DeviceQuery::page(0, 10)).unwrap().total_count, 1);
 }
 
 #[tokio::test]
@@ -129,7 +136,7 @@ async fn list_devices_pages_through_the_whole_fleet() {
     let mut pages = 0;
     loop {
         let page = fleet
-            .list_devices(ListDevicesRequest { page_size: 10, page_token: token })
+            .list_devices(ListDevicesRequest { page_size: 10, page_token: token, not_seen_for_seconds: 0 })
             .await
             .unwrap()
             .into_inner();
@@ -148,11 +155,19 @@ async fn list_devices_pages_through_the_whole_fleet() {
     seen.sort();
     assert_eq!(seen, expected);
 
-    let too_big = fleet.list_devices(ListDevicesRequest { page_size: 5000, page_token: String::new() }).await;
+    let too_big = fleet
+        .list_devices(ListDevicesRequest {
+            page_size: 5000,
+            page_token: String::new(),
+            not_seen_for_seconds: 0,
+        })
+        .await;
     let status = too_big.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("page_size"), "{}", status.message());
-    let bad_token = fleet.list_devices(ListDevicesRequest { page_size: 5, page_token: "abc".into() }).await;
+    let bad_token = fleet
+        .list_devices(ListDevicesRequest { page_size: 5, page_token: "abc".into(), not_seen_for_seconds: 0 })
+        .await;
     assert!(bad_token.unwrap_err().message().contains("page_token"));
 }
 
@@ -164,7 +179,7 @@ async fn get_device_by_id_or_hostname_and_ambiguous_hostnames_name_the_ids() {
     for machine_id in ["22222222222222222222222222222222", "33333333333333333333333333333333"] {
         let pc = inventory("SHARED-NAME", machine_id);
         let (id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
-        agent.report(&key, 1, &pc).await.unwrap();
+        agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
         ids.push(id);
     }
     let mut fleet = server.fleet().await;

@@ -1,7 +1,7 @@
 //! Storage on a real SQLite file: opening safely, surviving reopen.
 
 use crate::util::inventory;
-use parc_server::storage::{latest_version, ReportOutcome, Storage, StorageError};
+use parc_server::storage::{latest_version, Report, ReportOutcome, Storage, StorageError};
 
 fn file_bytes(path: &std::path::Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
@@ -28,19 +28,19 @@ fn reopening_keeps_every_device_and_inventory() {
         let storage = Storage::open(&path).unwrap();
         let id = storage.enroll(&pc.machine_id, &pc.hostname, "hash-1", 100).unwrap();
         assert_eq!(
-            storage.record_report("hash-1", 1, &pc, 200).unwrap(),
-            ReportOutcome::Stored { device_id: id }
+            storage.record_report(Report::full("hash-1", 1, pc.clone(), 200)).unwrap().device_id(),
+            Some(id)
         );
         id
     };
     let storage = Storage::open(&path).unwrap();
     let device = storage.get_device(id).unwrap().unwrap();
-    assert_eq!(device.inventory, Some(pc));
+    assert_eq!(device.inventory, Some(crate::util::as_stored(&pc)));
     assert_eq!(device.summary.last_seen_at, Some(200));
-    assert_eq!(
-        storage.record_report("hash-1", 1, &inventory("X", "y"), 300).unwrap(),
-        ReportOutcome::Stale { device_id: id, last_sequence: 1 }
-    );
+    assert!(matches!(
+        storage.record_report(Report::full("hash-1", 1, inventory("X", "y"), 300)).unwrap(),
+        ReportOutcome::Stale { device_id, last_sequence: 1, .. } if device_id == id
+    ));
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn a_section_reported_unknown_keeps_its_last_content_and_the_summary_too() {
     let storage = Storage::open(&dir.path().join("parc.db")).unwrap();
     let pc = inventory("PC-UNKNOWN", "55555555555555555555555555555555");
     let id = storage.enroll(&pc.machine_id, &pc.hostname, "hash-5", 1).unwrap();
-    storage.record_report("hash-5", 1, &pc, 10).unwrap();
+    storage.record_report(Report::full("hash-5", 1, pc.clone(), 10)).unwrap();
 
     let mut hiccup = pc.clone();
     hiccup.software = None;
@@ -113,10 +113,14 @@ fn a_section_reported_unknown_keeps_its_last_content_and_the_summary_too() {
         parc_model::UnknownSection { section: parc_model::Section::Software, reason: "WMI timed out".into() },
         parc_model::UnknownSection { section: parc_model::Section::Os, reason: "registry busy".into() },
     ];
-    storage.record_report("hash-5", 2, &hiccup, 20).unwrap();
+    storage.record_report(Report::full("hash-5", 2, hiccup.clone(), 20)).unwrap();
     let device = storage.get_device(id).unwrap().unwrap();
     let stored = device.inventory.unwrap();
-    assert_eq!(stored.software, pc.software, "software never disappears on a hiccup");
+    assert_eq!(
+        stored.software,
+        crate::util::as_stored(&pc).software,
+        "software never disappears on a hiccup"
+    );
     assert_eq!(stored.os, pc.os);
     assert_eq!(stored.unknown_sections.len(), 2, "the report still says what it could not read");
     assert_eq!(device.summary.os_name, pc.os.as_ref().unwrap().name);

@@ -56,3 +56,15 @@ pub fn inventory(hostname: &str, machine_id: &str) -> Inventory {
     pc.machine_id = machine_id.to_string();
     pc
 }
+
+/// What storage gives back for `inventory`: software in catalogue order
+/// (name, version, architecture).
+pub fn as_stored(inventory: &Inventory) -> Inventory {
+    let mut stored = inventory.clone();
+    if let Some(software) = stored.software.as_mut() {
+        software.sort_by(|a, b| {
+            (&a.name, &a.version, &a.architecture).cmp(&(&b.name, &b.version, &b.architecture))
+        });
+    }
+    stored
+}

@@ -140,7 +140,10 @@ fn wait_for_line(lines: &Mutex<Vec<String>>, needle: &str, describe: impl Fn() -
 /// A parc-server on a free loopback port with a database in `dir`.
 pub struct Server {
     pub process: Running,
+    /// The gRPC URL.
     pub url: String,
+    /// The HTTP base URL (/metrics).
+    pub http_url: String,
     pub db: PathBuf,
 }
 
@@ -153,16 +156,33 @@ impl Server {
         let db_arg = db.to_str().expect("utf-8 path");
         let process = Running::start_with_env(
             "parc-server",
-            &["serve", "--db", db_arg, "--listen", listen, "--report-interval", "1h"],
+            &[
+                "serve",
+                "--db",
+                db_arg,
+                "--listen",
+                listen,
+                "--http-listen",
+                "127.0.0.1:0",
+                "--report-interval",
+                "1h",
+            ],
             &[("PARC_ENROLL_SECRET", SECRET)],
         );
         let line = process.wait_for_stderr("parc-server listening");
-        let address = line
-            .split_whitespace()
-            .find_map(|word| word.strip_prefix("address="))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
-        Server { process, url: format!("http://{address}"), db: db.to_path_buf() }
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|word| word.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+                .to_string()
+        };
+        let (address, http_address) = (field("address="), field("http_address="));
+        Server {
+            process,
+            url: format!("http://{address}"),
+            http_url: format!("http://{http_address}"),
+            db: db.to_path_buf(),
+        }
     }
 
     /// Stops the server the way systemd does (SIGTERM) and checks it exits cleanly.

@@ -61,3 +61,41 @@ pub fn device_from_wire(d: pb::Device) -> Result<m::Device, WireError> {
         inventory: d.inventory.map(inventory_from_wire).transpose()?,
     })
 }
+
+pub fn history_entry_to_wire(entry: &m::history::HistoryEntry) -> pb::HistoryEntry {
+    use m::history::ChangeKind as K;
+    pb::HistoryEntry {
+        at: entry.at,
+        section: entry.change.section.name().to_string(),
+        kind: match entry.change.kind {
+            K::Added => pb::ChangeKind::Added,
+            K::Removed => pb::ChangeKind::Removed,
+            K::Changed => pb::ChangeKind::Changed,
+        } as i32,
+        subject: entry.change.subject.clone(),
+        before: entry.change.before.clone(),
+        after: entry.change.after.clone(),
+    }
+}
+
+pub fn history_entry_from_wire(entry: pb::HistoryEntry) -> Result<m::history::HistoryEntry, WireError> {
+    use m::history::ChangeKind as K;
+    let section = m::Section::from_name(&entry.section)
+        .ok_or_else(|| WireError::new("entries[].section", format!("unknown section {:?}", entry.section)))?;
+    let kind = match pb::ChangeKind::try_from(entry.kind) {
+        Ok(pb::ChangeKind::Added) => K::Added,
+        Ok(pb::ChangeKind::Removed) => K::Removed,
+        Ok(pb::ChangeKind::Changed) => K::Changed,
+        _ => return Err(WireError::new("entries[].kind", format!("unknown change kind {}", entry.kind))),
+    };
+    Ok(m::history::HistoryEntry {
+        at: entry.at,
+        change: m::history::Change {
+            section,
+            kind,
+            subject: entry.subject,
+            before: entry.before,
+            after: entry.after,
+        },
+    })
+}

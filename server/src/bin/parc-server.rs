@@ -34,12 +34,38 @@ enum Command {
         /// is for TLS deployments (see docs).
         #[arg(long, env = "PARC_LISTEN")]
         listen: Option<SocketAddr>,
+        /// HTTP address for /metrics [default: 127.0.0.1:4751].
+        #[arg(long, env = "PARC_HTTP_LISTEN")]
+        http_listen: Option<SocketAddr>,
+        /// Reports waiting to be written before new ones are told to retry
+        /// later [default: 1024].
+        #[arg(long, env = "PARC_WRITE_QUEUE")]
+        write_queue: Option<usize>,
         /// The secret agents present to enroll. No default, on purpose.
         #[arg(long, env = "PARC_ENROLL_SECRET", hide_env_values = true)]
         enroll_secret: Option<String>,
         /// How often agents report, such as "1h" or "30m" [default: 1h].
         #[arg(long, env = "PARC_REPORT_INTERVAL")]
         report_interval: Option<String>,
+    },
+    /// Copy the database to FILE while the server runs (SQLite's online
+    /// backup: one consistent snapshot, checked before it replaces FILE).
+    Backup {
+        #[arg(long, env = "PARC_DB")]
+        db: PathBuf,
+        /// Where to write the copy; an earlier file there is replaced.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Replace the database with a backup. Stop the server first: restore
+    /// refuses while anything has the database open. The replaced file is
+    /// kept as <db>.before-restore.
+    Restore {
+        #[arg(long, env = "PARC_DB")]
+        db: PathBuf,
+        /// The backup file, as written by `parc-server backup`.
+        #[arg(long)]
+        from: PathBuf,
     },
     /// Revoke a device's node key: its reports are refused from now on and
     /// its data is kept. Works while the server runs.
@@ -59,22 +85,59 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { config, db, listen, enroll_secret, report_interval } => {
+        Command::Serve { config, db, listen, http_listen, write_queue, enroll_secret, report_interval } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
                 None => ConfigFile::default(),
             };
-            let config =
-                ServeConfig::resolve(file, Overrides { db, listen, enroll_secret, report_interval })?;
-            let storage = Arc::new(Storage::open(&config.db)?);
+            let config = ServeConfig::resolve(
+                file,
+                Overrides { db, listen, http_listen, write_queue, enroll_secret, report_interval },
+            )?;
+            let storage = Arc::new(Storage::open_with_queue(&config.db, config.write_queue)?);
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
+            let http_listener = tokio::net::TcpListener::bind(config.http_listen)
+                .await
+                .with_context(|| format!("cannot listen on {} (http_listen)", config.http_listen))?;
             let address = listener.local_addr()?;
-            tracing::info!(%address, db = %config.db.display(), "parc-server listening");
+            let http_address = http_listener.local_addr()?;
+            tracing::info!(%address, %http_address, db = %config.db.display(), "parc-server listening");
             let state = Arc::new(AppState::new(storage, &config.enroll_secret, config.report_interval));
-            serve(listener, state, parc_server::shutdown_signal()).await.context("gRPC server failed")?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let http = tokio::spawn(parc_server::http::serve(http_listener, state.clone(), async move {
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }));
+            let grpc =
+                serve(listener, state, parc_server::shutdown_signal()).await.context("gRPC server failed");
+            let _ = stop.send(true);
+            http.await.context("HTTP server task failed")?.context("HTTP server failed")?;
+            grpc?;
             tracing::info!("parc-server stopped");
+            Ok(())
+        }
+        Command::Backup { db, to } => {
+            let summary = parc_server::storage::backup(&db, &to)?;
+            println!(
+                "backed up {} devices ({} bytes, schema {}) to {}",
+                summary.devices,
+                summary.bytes,
+                summary.schema_version,
+                to.display()
+            );
+            Ok(())
+        }
+        Command::Restore { db, from } => {
+            let summary = parc_server::storage::restore(&from, &db)?;
+            println!(
+                "restored {} devices from {} into {}; the previous database is kept as {}.before-restore",
+                summary.devices,
+                from.display(),
+                db.display(),
+                db.display()
+            );
             Ok(())
         }
         Command::Revoke { db, device_id } => {

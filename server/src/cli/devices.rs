@@ -6,15 +6,28 @@ use parc_model::{human_bytes, Device, DeviceSummary, Inventory};
 use parc_proto::convert::{device_from_wire, device_summary_from_wire};
 use parc_proto::pb::{GetDeviceRequest, ListDevicesRequest};
 use std::fmt::Write;
+use std::time::Duration;
 
 /// Every device, all pages.
 pub async fn fetch_all(server: &str) -> Result<Vec<DeviceSummary>, CliError> {
+    fetch_matching(server, None).await
+}
+
+/// Every device not seen for `not_seen` (all with `None`), all pages.
+pub async fn fetch_matching(
+    server: &str,
+    not_seen: Option<Duration>,
+) -> Result<Vec<DeviceSummary>, CliError> {
     let mut client = fleet_client(server)?;
     let mut devices = Vec::new();
     let mut page_token = String::new();
     loop {
         let page = client
-            .list_devices(ListDevicesRequest { page_size: parc_proto::limits::MAX_PAGE_SIZE, page_token })
+            .list_devices(ListDevicesRequest {
+                page_size: parc_proto::limits::MAX_PAGE_SIZE,
+                page_token,
+                not_seen_for_seconds: not_seen.map_or(0, |d| d.as_secs().max(1)),
+            })
             .await
             .map_err(|status| status_error(server, status))?
             .into_inner();
@@ -26,12 +39,17 @@ pub async fn fetch_all(server: &str) -> Result<Vec<DeviceSummary>, CliError> {
     }
 }
 
-pub async fn list(server: &str, output: OutputFormat) -> Result<(), CliError> {
-    let devices = fetch_all(server).await?;
+pub async fn list(server: &str, output: OutputFormat, not_seen: Option<Duration>) -> Result<(), CliError> {
+    let devices = fetch_matching(server, not_seen).await?;
     match output {
         OutputFormat::Table => {
             emit(&format!("{}\n", devices_table(&devices, now_unix())))?;
-            eprintln!("{} devices", devices.len());
+            match not_seen {
+                Some(d) => {
+                    eprintln!("{} devices not seen for {}", devices.len(), humantime::format_duration(d))
+                }
+                None => eprintln!("{} devices", devices.len()),
+            }
         }
         OutputFormat::Json => {
             let rows: Vec<_> = devices.iter().map(super::output::DeviceRow::new).collect();

@@ -4,7 +4,9 @@
 
 mod demo;
 mod devices;
+mod history;
 mod output;
+mod review;
 
 use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
@@ -35,6 +37,14 @@ pub enum Command {
         /// table for people, json or csv for scripts and spreadsheets.
         #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
         output: OutputFormat,
+        /// Only devices that have not reported for this long, such as "14d"
+        /// or "36h" (a device that never reported counts from enrollment).
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+        not_seen: Option<std::time::Duration>,
+        /// Instead, the devices that share a serial number or SMBIOS UUID
+        /// with another: a cloned image or a PC enrolled twice, to review.
+        #[arg(long, conflicts_with = "not_seen")]
+        duplicates: bool,
     },
     /// Show one device: its identity and latest inventory.
     Device {
@@ -44,8 +54,21 @@ pub enum Command {
         #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
         output: OutputFormat,
         /// List the device's installed software instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "history")]
         software: bool,
+        /// Show what changed on the device instead, newest first: software
+        /// installed, upgraded or removed, RAM, disks, OS upgrades.
+        #[arg(long)]
+        history: bool,
+    },
+    /// Ask a device (or every device, with --all) to send a full report at
+    /// its next contact instead of only what changed.
+    Resync {
+        /// A device id or hostname.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        device: Option<String>,
+        #[arg(long)]
+        all: bool,
     },
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
@@ -88,10 +111,15 @@ impl CliError {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
-        Command::Devices { output } => devices::list(&cli.server, output).await,
-        Command::Device { device, output, software } => {
+        Command::Devices { output, duplicates: true, .. } => review::duplicates(&cli.server, output).await,
+        Command::Devices { output, not_seen, .. } => devices::list(&cli.server, output, not_seen).await,
+        Command::Device { device, output, history: true, .. } => {
+            history::show(&cli.server, &device, output).await
+        }
+        Command::Device { device, output, software, .. } => {
             devices::show(&cli.server, &device, output, software).await
         }
+        Command::Resync { device, all } => review::resync(&cli.server, device, all).await,
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());
@@ -111,6 +139,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             }
         }
     }
+}
+
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("{e} (write it like 14d, 36h or 90m)"))
 }
 
 /// Writes command output to stdout. A closed pipe (`parc devices | head`)

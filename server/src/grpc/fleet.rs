@@ -2,10 +2,15 @@
 
 use super::AppState;
 use crate::error::ServerError;
-use parc_proto::convert::{device_summary_to_wire, device_to_wire};
-use parc_proto::limits::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
+use crate::storage::{DeviceQuery, Storage};
+use parc_proto::convert::{device_summary_to_wire, device_to_wire, history_entry_to_wire};
+use parc_proto::limits::{DEFAULT_HISTORY_ENTRIES, DEFAULT_PAGE_SIZE, MAX_HISTORY_ENTRIES, MAX_PAGE_SIZE};
 use parc_proto::pb::fleet_service_server::FleetService;
-use parc_proto::pb::{Device, GetDeviceRequest, ListDevicesRequest, ListDevicesResponse};
+use parc_proto::pb::{
+    Device, DeviceHistory, DuplicateGroup, GetDeviceHistoryRequest, GetDeviceRequest, ListDevicesRequest,
+    ListDevicesResponse, ListDuplicatesRequest, ListDuplicatesResponse, RequestResyncRequest,
+    RequestResyncResponse,
+};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
@@ -18,6 +23,41 @@ impl FleetApi {
     pub fn new(state: Arc<AppState>) -> FleetApi {
         FleetApi { state }
     }
+
+    /// Runs a blocking storage call off the async threads.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Storage) -> Result<T, ServerError> + Send + 'static,
+    ) -> Result<T, Status> {
+        let storage = self.state.storage.clone();
+        Ok(tokio::task::spawn_blocking(move || f(&storage)).await.map_err(ServerError::from)??)
+    }
+}
+
+/// A device named by id ("42") or hostname (case-insensitive).
+fn resolve_device(storage: &Storage, wanted: &str) -> Result<u64, ServerError> {
+    if let Ok(id) = wanted.parse::<u64>() {
+        return Ok(id);
+    }
+    match storage.find_by_hostname(wanted)?.as_slice() {
+        [] => Err(ServerError::NotFound(format!("no device with id or hostname {wanted:?}"))),
+        [id] => Ok(*id),
+        ids => {
+            let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
+            Err(ServerError::Ambiguous(format!(
+                "hostname {wanted:?} is shared by devices {}; ask for one by id",
+                ids.join(", ")
+            )))
+        }
+    }
+}
+
+fn device_argument(device: &str) -> Result<String, Status> {
+    let wanted = device.trim();
+    if wanted.is_empty() {
+        return Err(Status::invalid_argument("device: give an id or a hostname"));
+    }
+    Ok(wanted.to_string())
 }
 
 #[tonic::async_trait]
@@ -45,11 +85,12 @@ impl FleetService for FleetApi {
                 .parse::<u64>()
                 .map_err(|_| Status::invalid_argument("page_token: not a token from a previous response"))?
         };
-        let storage = self.state.storage.clone();
-        let page = tokio::task::spawn_blocking(move || storage.list_devices(after_id, page_size))
-            .await
-            .map_err(ServerError::from)?
-            .map_err(ServerError::from)?;
+        let not_seen_before = match request.not_seen_for_seconds {
+            0 => None,
+            seconds => Some(crate::now_unix().saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX))),
+        };
+        let query = DeviceQuery { after_id, limit: page_size, not_seen_before };
+        let page = self.blocking(move |storage| Ok(storage.list_devices(&query)?)).await?;
         Ok(Response::new(ListDevicesResponse {
             devices: page.devices.iter().map(device_summary_to_wire).collect(),
             next_page_token: page.next_after.map(|id| id.to_string()).unwrap_or_default(),
@@ -59,34 +100,94 @@ impl FleetService for FleetApi {
 
     #[tracing::instrument(name = "get_device", skip_all, fields(device = %request.get_ref().device))]
     async fn get_device(&self, request: Request<GetDeviceRequest>) -> Result<Response<Device>, Status> {
-        let wanted = request.into_inner().device.trim().to_string();
-        if wanted.is_empty() {
-            return Err(Status::invalid_argument("device: give an id or a hostname"));
-        }
-        let storage = self.state.storage.clone();
-        let device = tokio::task::spawn_blocking(move || -> Result<_, ServerError> {
-            let id = match wanted.parse::<u64>() {
-                Ok(id) => id,
-                Err(_) => match storage.find_by_hostname(&wanted)?.as_slice() {
-                    [] => {
-                        return Err(ServerError::NotFound(format!(
-                            "no device with id or hostname {wanted:?}"
-                        )))
-                    }
-                    [id] => *id,
-                    ids => {
-                        let ids: Vec<String> = ids.iter().map(u64::to_string).collect();
-                        return Err(ServerError::Ambiguous(format!(
-                            "hostname {wanted:?} is shared by devices {}; ask for one by id",
-                            ids.join(", ")
-                        )));
-                    }
-                },
-            };
-            storage.get_device(id)?.ok_or_else(|| ServerError::NotFound(format!("no device with id {id}")))
-        })
-        .await
-        .map_err(ServerError::from)??;
+        let wanted = device_argument(&request.into_inner().device)?;
+        let device = self
+            .blocking(move |storage| {
+                let id = resolve_device(storage, &wanted)?;
+                storage
+                    .get_device(id)?
+                    .ok_or_else(|| ServerError::NotFound(format!("no device with id {id}")))
+            })
+            .await?;
         Ok(Response::new(device_to_wire(&device)))
+    }
+
+    #[tracing::instrument(name = "get_device_history", skip_all, fields(device = %request.get_ref().device))]
+    async fn get_device_history(
+        &self,
+        request: Request<GetDeviceHistoryRequest>,
+    ) -> Result<Response<DeviceHistory>, Status> {
+        let request = request.into_inner();
+        let wanted = device_argument(&request.device)?;
+        let limit = match request.limit {
+            0 => DEFAULT_HISTORY_ENTRIES,
+            n if n > MAX_HISTORY_ENTRIES => {
+                return Err(Status::invalid_argument(format!(
+                    "limit: {n}, more than the limit of {MAX_HISTORY_ENTRIES}"
+                )))
+            }
+            n => n,
+        };
+        let (device_id, entries) = self
+            .blocking(move |storage| {
+                let id = resolve_device(storage, &wanted)?;
+                if storage.get_device(id)?.is_none() {
+                    return Err(ServerError::NotFound(format!("no device with id {id}")));
+                }
+                Ok((id, storage.history(id, limit)?))
+            })
+            .await?;
+        Ok(Response::new(DeviceHistory {
+            device_id,
+            entries: entries.iter().map(history_entry_to_wire).collect(),
+        }))
+    }
+
+    #[tracing::instrument(name = "list_duplicates", skip_all)]
+    async fn list_duplicates(
+        &self,
+        _request: Request<ListDuplicatesRequest>,
+    ) -> Result<Response<ListDuplicatesResponse>, Status> {
+        let groups = self.blocking(|storage| Ok(storage.duplicates()?)).await?;
+        Ok(Response::new(ListDuplicatesResponse {
+            groups: groups
+                .iter()
+                .map(|group| DuplicateGroup {
+                    key: group.key.name().to_string(),
+                    value: group.value.clone(),
+                    devices: group.devices.iter().map(device_summary_to_wire).collect(),
+                })
+                .collect(),
+        }))
+    }
+
+    #[tracing::instrument(name = "request_resync", skip_all)]
+    async fn request_resync(
+        &self,
+        request: Request<RequestResyncRequest>,
+    ) -> Result<Response<RequestResyncResponse>, Status> {
+        let request = request.into_inner();
+        let target = match (request.all, request.device.trim().is_empty()) {
+            (true, true) => None,
+            (false, false) => Some(request.device.trim().to_string()),
+            (true, false) => {
+                return Err(Status::invalid_argument("device: give a device or `all`, not both"))
+            }
+            (false, true) => {
+                return Err(Status::invalid_argument("device: give an id or a hostname, or `all`"))
+            }
+        };
+        let devices = self
+            .blocking(move |storage| {
+                let id = target.map(|wanted| resolve_device(storage, &wanted)).transpose()?;
+                let flagged = storage.request_resync(id)?;
+                if id.is_some() && flagged == 0 {
+                    return Err(ServerError::NotFound("no live device with that id".into()));
+                }
+                Ok(flagged)
+            })
+            .await?;
+        tracing::info!(devices, "full resync requested");
+        Ok(Response::new(RequestResyncResponse { devices }))
     }
 }

@@ -20,6 +20,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 #[derive(Debug)]
 pub struct AppState {
     pub storage: Arc<Storage>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// SHA-256 of the enrollment secret; compared in constant time.
     enroll_secret_hash: [u8; 32],
     pub report_interval: Duration,
@@ -27,7 +28,12 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(storage: Arc<Storage>, enroll_secret: &str, report_interval: Duration) -> AppState {
-        AppState { storage, enroll_secret_hash: sha256(enroll_secret.as_bytes()), report_interval }
+        AppState {
+            storage,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+            enroll_secret_hash: sha256(enroll_secret.as_bytes()),
+            report_interval,
+        }
     }
 
     fn secret_matches(&self, candidate: &str) -> bool {

@@ -36,7 +36,18 @@ pub async fn drive(
                 permits.acquire_owned().await.map_err(|e| ClientError::Unavailable(e.to_string()))?;
             let (_, node_key) =
                 client.enroll(&secret, &pc.inventory.machine_id, &pc.inventory.hostname).await?;
-            client.report(&node_key, 1, &pc.inventory).await
+            let mut sequence = 1;
+            loop {
+                match client.report(&node_key, sequence, &pc.inventory, &Default::default()).await {
+                    // A busy server says when to come back; the simulated
+                    // agent obeys like the real one.
+                    Err(ClientError::Busy { retry_after, .. }) => {
+                        tokio::time::sleep(retry_after).await;
+                        sequence += 1;
+                    }
+                    other => return other,
+                }
+            }
         });
     }
     let mut summary = DriveSummary::default();

@@ -2,9 +2,22 @@
 //! holds how many have been applied. Never edit a migration that has
 //! shipped: add a new one.
 
-pub const MIGRATIONS: &[&str] = &[
+use super::StorageError;
+use rusqlite::Transaction;
+
+/// A data move run inside a migration's transaction.
+pub type DataMove = fn(&Transaction<'_>) -> Result<(), StorageError>;
+
+pub struct Migration {
+    pub sql: &'static str,
+    /// Data moves SQL cannot express, run in the same transaction after `sql`.
+    pub then: Option<DataMove>,
+}
+
+pub const MIGRATIONS: &[Migration] = &[
     // 1: enrolled devices, their summary and their latest inventory.
-    r#"
+    Migration {
+        sql: r#"
     CREATE TABLE devices (
         id              INTEGER PRIMARY KEY AUTOINCREMENT,
         machine_id      TEXT    NOT NULL,
@@ -35,6 +48,64 @@ pub const MIGRATIONS: &[&str] = &[
         inventory_json  TEXT    NOT NULL
     );
     "#,
+        then: None,
+    },
+    // 2: the inventory normalised: one row per device and section holding
+    // its hash and wire encoding, software in a shared catalogue with a link
+    // table, and the history of changes. Version 1's JSON inventories are
+    // moved over, then dropped.
+    Migration {
+        sql: r#"
+    ALTER TABLE devices ADD COLUMN smbios_uuid TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN agent_version TEXT NOT NULL DEFAULT '';
+    ALTER TABLE devices ADD COLUMN collected_at INTEGER;
+    ALTER TABLE devices ADD COLUMN resync_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX devices_serial_number ON devices (serial_number) WHERE serial_number <> '';
+    CREATE INDEX devices_smbios_uuid ON devices (smbios_uuid) WHERE smbios_uuid <> '';
+    CREATE INDEX devices_last_seen_at ON devices (last_seen_at);
+
+    CREATE TABLE device_sections (
+        device_id       INTEGER NOT NULL REFERENCES devices (id),
+        section         INTEGER NOT NULL,
+        hash            BLOB,
+        content         BLOB,
+        unknown_reason  TEXT,
+        changed_at      INTEGER NOT NULL,
+        PRIMARY KEY (device_id, section)
+    ) WITHOUT ROWID;
+
+    CREATE TABLE software (
+        id              INTEGER PRIMARY KEY,
+        name            TEXT    NOT NULL,
+        version         TEXT    NOT NULL,
+        publisher       TEXT    NOT NULL,
+        architecture    TEXT    NOT NULL,
+        UNIQUE (name, version, publisher, architecture)
+    );
+
+    CREATE TABLE device_software (
+        device_id       INTEGER NOT NULL REFERENCES devices (id),
+        software_id     INTEGER NOT NULL REFERENCES software (id),
+        source          INTEGER NOT NULL,
+        install_day     INTEGER NOT NULL,
+        PRIMARY KEY (device_id, software_id, source)
+    ) WITHOUT ROWID;
+    CREATE INDEX device_software_by_software ON device_software (software_id);
+
+    CREATE TABLE history (
+        id              INTEGER PRIMARY KEY,
+        device_id       INTEGER NOT NULL REFERENCES devices (id),
+        at              INTEGER NOT NULL,
+        section         INTEGER NOT NULL,
+        kind            INTEGER NOT NULL,
+        subject         TEXT    NOT NULL,
+        before          TEXT    NOT NULL,
+        after           TEXT    NOT NULL
+    );
+    CREATE INDEX history_by_device ON history (device_id, at);
+    "#,
+        then: Some(super::ingest::move_v1_inventories),
+    },
 ];
 
 /// The schema version this build writes.

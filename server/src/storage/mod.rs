@@ -1,21 +1,37 @@
-//! Storage on embedded SQLite: enrolled devices and their latest inventory.
+//! Storage on embedded SQLite: enrolled devices, their inventory section by
+//! section, a software catalogue shared by the fleet, and the history of
+//! changes.
 //!
-//! This module owns the SQL; everything it returns is a domain type from
-//! `parc-model`, never a row. One writer connection and one reader
-//! connection, in WAL mode so that readers never block the writer. Every
-//! call is blocking: async callers go through `spawn_blocking`.
+//! This module owns the SQL; everything it takes and returns is a domain
+//! type from `parc-model` (or a plain value), never a row, so that another
+//! backend can offer the same methods. Writes go through one writer thread
+//! that commits many jobs per transaction ([`writer`]); reads use their own
+//! connection, in WAL mode so that readers never block the writer.
 //!
 //! Opening never damages what is there: a file that is not a Parc database,
 //! or one written by a newer Parc, is refused before anything is written.
 
+mod backup;
+mod codes;
+mod ingest;
 mod migrations;
+mod read;
+mod writer;
 
-use parc_model::{ChassisKind, Device, DeviceSummary, Inventory, StorageKind};
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row};
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
+pub use backup::{backup, restore, BackupSummary, DatabaseLock};
 pub use migrations::latest_version;
+pub use parc_proto::sections::SectionHash;
+pub use writer::WriterStats;
+
+use crate::identity::IdentityKey;
+use ingest::Catalogue;
+use parc_model::history::HistoryEntry;
+use parc_model::{Device, DeviceSummary, Inventory, Section};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use writer::Writer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -32,17 +48,102 @@ pub enum StorageError {
     Sqlite(#[from] rusqlite::Error),
     #[error("stored inventory of device {device_id} cannot be read: {reason}")]
     CorruptInventory { device_id: u64, reason: String },
+    /// The write queue is full: come back after `retry_after`.
+    #[error("the write queue is full ({queue_depth} waiting); retry in {retry_after:?}")]
+    Busy { queue_depth: usize, retry_after: Duration },
+    #[error("the transaction holding this write failed: {0}")]
+    Commit(String),
+    #[error("the write was not made (the writer could not start a transaction)")]
+    NotWritten,
+    #[error("the database is closing")]
+    Closed,
+    #[error("{0}")]
+    Backup(String),
+}
+
+/// One report, as the gRPC edge validated it.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub node_key_hash: String,
+    pub sequence: u64,
+    /// The sections sent in full; the ones left out as unchanged are `None`
+    /// (and not listed unknown).
+    pub inventory: Inventory,
+    /// The hash of each section sent in full.
+    pub sent: Vec<(Section, SectionHash)>,
+    /// Sections left out because the agent believes the server holds them.
+    pub unchanged: Vec<(Section, SectionHash)>,
+    /// Seconds since the Unix epoch, by the server's clock.
+    pub received_at: i64,
+}
+
+impl Report {
+    /// A report carrying every section it read, hashed as an agent would.
+    pub fn full(node_key_hash: &str, sequence: u64, inventory: Inventory, received_at: i64) -> Report {
+        let wire = parc_proto::convert::report_inventory_to_wire(&inventory);
+        let sent = parc_proto::sections::read_sections(&wire)
+            .into_iter()
+            .filter(|section| inventory.has(*section))
+            .map(|section| (section, parc_proto::sections::section_hash(section, &wire)))
+            .collect();
+        Report {
+            node_key_hash: node_key_hash.to_string(),
+            sequence,
+            inventory,
+            sent,
+            unchanged: Vec::new(),
+            received_at,
+        }
+    }
+}
+
+/// What the server holds of a device's sections after a report, for the
+/// agent's next delta.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeldSections {
+    pub held: Vec<(Section, SectionHash)>,
+    /// Left out as unchanged, but not held: the agent must send them.
+    pub missing: Vec<Section>,
+    /// A full report was asked for and this was not one.
+    pub resync: bool,
 }
 
 /// What happened to a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReportOutcome {
-    /// Stored as the device's latest inventory.
-    Stored { device_id: u64 },
+    /// Stored (the sections that changed, their history, the summary).
+    Stored { device_id: u64, sections: HeldSections },
     /// Not above the last stored sequence: a replay or a late duplicate.
-    Stale { device_id: u64, last_sequence: u64 },
+    Stale { device_id: u64, last_sequence: u64, sections: HeldSections },
     /// No device holds this node key, or it was revoked.
     UnknownNodeKey,
+}
+
+impl ReportOutcome {
+    pub fn device_id(&self) -> Option<u64> {
+        match self {
+            ReportOutcome::Stored { device_id, .. } | ReportOutcome::Stale { device_id, .. } => {
+                Some(*device_id)
+            }
+            ReportOutcome::UnknownNodeKey => None,
+        }
+    }
+}
+
+/// Which devices a listing wants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceQuery {
+    pub after_id: u64,
+    pub limit: u32,
+    /// Only devices not seen since this time (seconds since the epoch); a
+    /// device that never reported counts from its enrollment.
+    pub not_seen_before: Option<i64>,
+}
+
+impl DeviceQuery {
+    pub fn page(after_id: u64, limit: u32) -> DeviceQuery {
+        DeviceQuery { after_id, limit, not_seen_before: None }
+    }
 }
 
 /// A page of the device list.
@@ -51,13 +152,37 @@ pub struct DevicePage {
     pub devices: Vec<DeviceSummary>,
     /// The id to continue after, when there are more.
     pub next_after: Option<u64>,
+    /// Devices matching the query, on every page.
     pub total_count: u64,
 }
 
+/// Live devices sharing one firmware identity: to review, never merged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateGroup {
+    pub key: IdentityKey,
+    pub value: String,
+    pub devices: Vec<DeviceSummary>,
+}
+
+/// Live devices by last report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastSeenCounts {
+    /// For each bound asked, the devices seen within it (cumulative).
+    pub within: Vec<u64>,
+    pub live: u64,
+    /// Enrolled, never reported.
+    pub never: u64,
+}
+
+/// Default bound of the write queue; past it, reports are refused with a
+/// retry-after hint.
+pub const DEFAULT_WRITE_QUEUE: usize = 1024;
+
 pub struct Storage {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: Writer<Catalogue>,
     reader: Mutex<Connection>,
+    _lock: DatabaseLock,
 }
 
 impl std::fmt::Debug for Storage {
@@ -66,24 +191,30 @@ impl std::fmt::Debug for Storage {
     }
 }
 
-const SUMMARY_COLUMNS: &str = "id, hostname, machine_id, enrolled_at, last_seen_at, os_name, os_version, \
+pub(crate) const SUMMARY_COLUMNS: &str = "id, hostname, machine_id, enrolled_at, last_seen_at, os_name, os_version, \
      manufacturer, model, chassis, cpu_model, cpu_cores, ram_bytes, system_storage, serial_number, revoked_at";
 
 impl Storage {
     /// Opens (or creates) the database at `path` and brings its schema up to
-    /// date.
+    /// date, with the default write queue.
     pub fn open(path: &Path) -> Result<Storage, StorageError> {
+        Storage::open_with_queue(path, DEFAULT_WRITE_QUEUE)
+    }
+
+    /// Opens with a write queue of `queue` jobs.
+    pub fn open_with_queue(path: &Path, queue: usize) -> Result<Storage, StorageError> {
         let open_error = |reason: String| StorageError::Open { path: path.to_path_buf(), reason };
         if path.is_dir() {
             return Err(open_error("it is a directory".into()));
         }
-        let writer = Connection::open_with_flags(
+        let mut writer = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
                 | OpenFlags::SQLITE_OPEN_CREATE
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_error(explain_open_error(&e, path)))?;
+        let lock = DatabaseLock::shared(path)?;
 
         // Read the version before writing anything, so a foreign or newer
         // file is refused untouched.
@@ -112,7 +243,7 @@ impl Storage {
         configure(&writer)?;
         // Durable on commit: an acknowledged report survives a power cut.
         writer.pragma_update(None, "synchronous", "FULL")?;
-        migrate(&writer, found)?;
+        migrate(&mut writer, found)?;
 
         let reader = Connection::open_with_flags(
             path,
@@ -120,19 +251,21 @@ impl Storage {
         )
         .map_err(|e| open_error(e.to_string()))?;
         configure(&reader)?;
-        Ok(Storage { path: path.to_path_buf(), writer: Mutex::new(writer), reader: Mutex::new(reader) })
+        Ok(Storage {
+            path: path.to_path_buf(),
+            writer: Writer::start(writer, queue.max(1)),
+            reader: Mutex::new(reader),
+            _lock: lock,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn write<T>(
-        &self,
-        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
-    ) -> Result<T, StorageError> {
-        let mut connection = self.writer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        f(&mut connection)
+    /// The writer's figures (queue depth, transactions), for metrics.
+    pub fn writer_stats(&self) -> Arc<WriterStats> {
+        self.writer.stats.clone()
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T, StorageError>) -> Result<T, StorageError> {
@@ -143,6 +276,7 @@ impl Storage {
     /// Enrolls a node. A live device with the same machine id gets the new
     /// key (its old key stops working), so an agent that lost its state
     /// keeps its device and history; otherwise a new device is created.
+    /// Blocking: waits for room in the queue and for the commit.
     pub fn enroll(
         &self,
         machine_id: &str,
@@ -150,122 +284,54 @@ impl Storage {
         node_key_hash: &str,
         now: i64,
     ) -> Result<u64, StorageError> {
-        self.write(|db| {
-            let tx = db.transaction()?;
-            let existing: Option<u64> = tx
+        let (machine_id, hostname, node_key_hash) =
+            (machine_id.to_string(), hostname.to_string(), node_key_hash.to_string());
+        self.writer.submit_blocking(move |db, _| {
+            let existing: Option<u64> = db
                 .query_row(
                     "SELECT id FROM devices WHERE machine_id = ?1 AND revoked_at IS NULL ORDER BY id LIMIT 1",
-                    [machine_id],
+                    [&machine_id],
                     |row| row.get(0),
                 )
                 .optional()?;
-            let id = match existing {
+            match existing {
                 Some(id) => {
-                    tx.execute(
+                    // A new enrollment starts a new sequence, and the agent
+                    // holds no section hashes any more.
+                    db.execute(
                         "UPDATE devices SET node_key_hash = ?1, hostname = ?2, last_sequence = 0 WHERE id = ?3",
                         params![node_key_hash, hostname, id],
                     )?;
-                    id
+                    Ok(id)
                 }
                 None => {
-                    tx.execute(
+                    db.execute(
                         "INSERT INTO devices (machine_id, hostname, node_key_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
                         params![machine_id, hostname, node_key_hash, now],
                     )?;
-                    u64::try_from(tx.last_insert_rowid()).unwrap_or(0)
+                    Ok(u64::try_from(db.last_insert_rowid()).unwrap_or(0))
                 }
-            };
-            tx.commit()?;
-            Ok(id)
+            }
         })
     }
 
-    /// Stores a report as the device's latest inventory, unless the node key
-    /// is unknown or revoked, or the sequence is not new.
-    pub fn record_report(
-        &self,
-        node_key_hash: &str,
-        sequence: u64,
-        inventory: &Inventory,
-        now: i64,
-    ) -> Result<ReportOutcome, StorageError> {
-        let sequence = i64::try_from(sequence).unwrap_or(i64::MAX);
-        self.write(|db| {
-            let tx = db.transaction()?;
-            let device: Option<(u64, i64)> = tx
-                .query_row(
-                    "SELECT id, last_sequence FROM devices WHERE node_key_hash = ?1 AND revoked_at IS NULL",
-                    [node_key_hash],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            let Some((device_id, last_sequence)) = device else {
-                return Ok(ReportOutcome::UnknownNodeKey);
-            };
-            if sequence <= last_sequence {
-                return Ok(ReportOutcome::Stale {
-                    device_id,
-                    last_sequence: u64::try_from(last_sequence).unwrap_or(0),
-                });
-            }
-            // A section this report could not read keeps its last known
-            // content. Only then is the report copied: most reports are whole.
-            let mut carried = None;
-            if !inventory.unknown_sections.is_empty() {
-                let previous: Option<String> = tx
-                    .query_row("SELECT inventory_json FROM inventories WHERE device_id = ?1", [device_id], |row| row.get(0))
-                    .optional()?;
-                match previous.map(|json| serde_json::from_str::<Inventory>(&json)).transpose() {
-                    Ok(Some(previous)) => {
-                        let mut merged = inventory.clone();
-                        merged.carry_forward_unknown(&previous);
-                        carried = Some(merged);
-                    }
-                    Ok(None) => {}
-                    Err(error) => tracing::warn!(device_id, %error, "previous inventory unreadable; not carried forward"),
-                }
-            }
-            let inventory = carried.as_ref().unwrap_or(inventory);
-            let json = serde_json::to_string(inventory)
-                .map_err(|e| StorageError::CorruptInventory { device_id, reason: e.to_string() })?;
-            let mut summary = DeviceSummary::default();
-            summary.fill_from(inventory);
-            tx.execute(
-                "UPDATE devices SET hostname = ?1, last_seen_at = ?2, last_sequence = ?3, os_name = ?4, \
-                 os_version = ?5, manufacturer = ?6, model = ?7, chassis = ?8, cpu_model = ?9, cpu_cores = ?10, \
-                 ram_bytes = ?11, system_storage = ?12, serial_number = ?13 WHERE id = ?14",
-                params![
-                    summary.hostname,
-                    now,
-                    sequence,
-                    summary.os_name,
-                    summary.os_version,
-                    summary.manufacturer,
-                    summary.model,
-                    enum_name(&summary.chassis),
-                    summary.cpu_model,
-                    summary.cpu_cores,
-                    i64::try_from(summary.ram_bytes).unwrap_or(i64::MAX),
-                    enum_name(&summary.system_storage),
-                    summary.serial_number,
-                    device_id,
-                ],
-            )?;
-            tx.execute(
-                "INSERT INTO inventories (device_id, received_at, sequence, inventory_json) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (device_id) DO UPDATE SET received_at = excluded.received_at, \
-                 sequence = excluded.sequence, inventory_json = excluded.inventory_json",
-                params![device_id, now, sequence, json],
-            )?;
-            tx.commit()?;
-            Ok(ReportOutcome::Stored { device_id })
-        })
+    /// Queues a report and waits for it to be durable. Fails at once with
+    /// [`StorageError::Busy`] when the write queue is full.
+    pub async fn submit_report(&self, report: Report) -> Result<ReportOutcome, StorageError> {
+        let receiver =
+            self.writer.try_submit(move |db, catalogue| ingest::record_report(db, catalogue, report))?;
+        receiver.await.map_err(|_| StorageError::NotWritten)?
+    }
+
+    /// Stores a report, waiting for room in the queue. Blocking.
+    pub fn record_report(&self, report: Report) -> Result<ReportOutcome, StorageError> {
+        self.writer.submit_blocking(move |db, catalogue| ingest::record_report(db, catalogue, report))
     }
 
     /// Revokes a device's node key; its data stays. Returns false when there
     /// is no such live device.
     pub fn revoke(&self, device_id: u64, now: i64) -> Result<bool, StorageError> {
-        self.write(|db| {
+        self.writer.submit_blocking(move |db, _| {
             let changed = db.execute(
                 "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
                 params![now, device_id],
@@ -274,49 +340,57 @@ impl Storage {
         })
     }
 
-    /// Devices in id order, `limit` at a time, starting after `after_id`.
-    pub fn list_devices(&self, after_id: u64, limit: u32) -> Result<DevicePage, StorageError> {
-        self.read(|db| {
-            let total_count: u64 = db.query_row("SELECT count(*) FROM devices", [], |row| row.get(0))?;
-            let mut statement = db.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2"
-            ))?;
-            let mut devices = statement
-                .query_map(params![after_id, i64::from(limit) + 1], summary_from_row)?
-                .collect::<Result<Vec<_>, _>>()?;
-            let next_after = if devices.len() > limit as usize {
-                devices.truncate(limit as usize);
-                devices.last().map(|d| d.id)
-            } else {
-                None
+    /// Asks devices for a full report at their next contact: one device, or
+    /// every live one (`None`). Returns how many were flagged.
+    pub fn request_resync(&self, device_id: Option<u64>) -> Result<u64, StorageError> {
+        self.writer.submit_blocking(move |db, _| {
+            let changed = match device_id {
+                Some(id) => db.execute(
+                    "UPDATE devices SET resync_requested = 1 WHERE id = ?1 AND revoked_at IS NULL",
+                    [id],
+                )?,
+                None => db.execute("UPDATE devices SET resync_requested = 1 WHERE revoked_at IS NULL", [])?,
             };
-            Ok(DevicePage { devices, next_after, total_count })
+            Ok(changed as u64)
         })
+    }
+
+    /// Devices in id order, a page at a time.
+    pub fn list_devices(&self, query: &DeviceQuery) -> Result<DevicePage, StorageError> {
+        self.read(|db| read::list_devices(db, query))
     }
 
     /// One device with its latest inventory.
     pub fn get_device(&self, device_id: u64) -> Result<Option<Device>, StorageError> {
+        self.read(|db| read::get_device(db, device_id))
+    }
+
+    /// What changed on a device, newest first.
+    pub fn history(&self, device_id: u64, limit: u32) -> Result<Vec<HistoryEntry>, StorageError> {
+        self.read(|db| read::history(db, device_id, limit))
+    }
+
+    /// Live devices that share a serial number or SMBIOS UUID.
+    pub fn duplicates(&self) -> Result<Vec<DuplicateGroup>, StorageError> {
+        self.read(read::duplicates)
+    }
+
+    /// Live devices by how long ago they last reported, for the metrics.
+    pub fn last_seen_counts(&self, now: i64, bounds: &[i64]) -> Result<LastSeenCounts, StorageError> {
         self.read(|db| {
-            let summary = db
-                .query_row(
-                    &format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"),
-                    [device_id],
-                    summary_from_row,
-                )
-                .optional()?;
-            let Some(summary) = summary else { return Ok(None) };
-            let json: Option<String> = db
-                .query_row(
-                    "SELECT inventory_json FROM inventories WHERE device_id = ?1",
-                    [device_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            let inventory = json
-                .map(|json| serde_json::from_str::<Inventory>(&json))
-                .transpose()
-                .map_err(|e| StorageError::CorruptInventory { device_id, reason: e.to_string() })?;
-            Ok(Some(Device { summary, inventory }))
+            let mut within = Vec::with_capacity(bounds.len());
+            let mut statement = db.prepare_cached(
+                "SELECT count(*) FROM devices WHERE revoked_at IS NULL AND last_seen_at > ?1 - ?2",
+            )?;
+            for bound in bounds {
+                within.push(statement.query_row(params![now, bound], |row| row.get(0))?);
+            }
+            let (live, never): (u64, u64) = db.query_row(
+                "SELECT count(*), count(*) - count(last_seen_at) FROM devices WHERE revoked_at IS NULL",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            Ok(LastSeenCounts { within, live, never })
         })
     }
 
@@ -337,11 +411,16 @@ fn configure(connection: &Connection) -> Result<(), StorageError> {
     Ok(())
 }
 
-fn migrate(connection: &Connection, from: u32) -> Result<(), StorageError> {
-    for (index, sql) in migrations::MIGRATIONS.iter().enumerate().skip(from as usize) {
+fn migrate(connection: &mut Connection, from: u32) -> Result<(), StorageError> {
+    for (index, migration) in migrations::MIGRATIONS.iter().enumerate().skip(from as usize) {
         let version = index as u32 + 1;
-        connection
-            .execute_batch(&format!("BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+        let tx = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(migration.sql)?;
+        if let Some(then) = migration.then {
+            then(&tx)?;
+        }
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
         tracing::info!(version, "database schema migrated");
     }
     Ok(())
@@ -354,37 +433,4 @@ fn explain_open_error(error: &rusqlite::Error, path: &Path) -> String {
         }
         _ => error.to_string(),
     }
-}
-
-/// Enums are stored by their serde name ("laptop", "nvme").
-fn enum_name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => "unknown".into(),
-    }
-}
-
-fn enum_from_name<T: serde::de::DeserializeOwned + Default>(name: String) -> T {
-    serde_json::from_value(serde_json::Value::String(name)).unwrap_or_default()
-}
-
-fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
-    Ok(DeviceSummary {
-        id: row.get(0)?,
-        hostname: row.get(1)?,
-        machine_id: row.get(2)?,
-        enrolled_at: row.get(3)?,
-        last_seen_at: row.get(4)?,
-        os_name: row.get(5)?,
-        os_version: row.get(6)?,
-        manufacturer: row.get(7)?,
-        model: row.get(8)?,
-        chassis: enum_from_name::<ChassisKind>(row.get(9)?),
-        cpu_model: row.get(10)?,
-        cpu_cores: row.get(11)?,
-        ram_bytes: u64::try_from(row.get::<_, i64>(12)?).unwrap_or(0),
-        system_storage: enum_from_name::<StorageKind>(row.get(13)?),
-        serial_number: row.get(14)?,
-        revoked: row.get::<_, Option<i64>>(15)?.is_some(),
-    })
 }

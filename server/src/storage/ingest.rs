@@ -1,0 +1,386 @@
+//! Storing a report: the sections that changed, the software links, the
+//! history of what changed, the device's summary. Runs on the writer thread,
+//! inside the job's savepoint.
+
+use super::codes::{change_kind_code, section_code, section_from_code, source_code};
+use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS};
+use parc_model::history::{diff_section, is_tracked, Change};
+use parc_model::{civil, DeviceSummary, Inventory, Section, SoftwarePackage};
+use parc_proto::sections::{section_bytes, SectionHash};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Catalogue ids by (name, version, publisher, architecture): most packages
+/// of a report are already in the catalogue, and a lookup in memory saves a
+/// query each.
+#[derive(Default)]
+pub struct Catalogue {
+    ids: HashMap<(String, String, String, String), i64>,
+}
+
+impl super::writer::WriterCache for Catalogue {}
+
+/// Past this, the cache is emptied rather than grown: memory stays bounded
+/// whatever the fleet installs.
+const MAX_CACHED_PACKAGES: usize = 400_000;
+
+impl Catalogue {
+    fn id(&mut self, db: &Connection, package: &SoftwarePackage) -> Result<i64, StorageError> {
+        let key = (
+            package.name.clone(),
+            package.version.clone(),
+            package.publisher.clone(),
+            package.architecture.clone(),
+        );
+        if let Some(id) = self.ids.get(&key) {
+            return Ok(*id);
+        }
+        let existing: Option<i64> = db
+            .prepare_cached(
+                "SELECT id FROM software WHERE name = ?1 AND version = ?2 AND publisher = ?3 AND architecture = ?4",
+            )?
+            .query_row(params![key.0, key.1, key.2, key.3], |row| row.get(0))
+            .optional()?;
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                db.prepare_cached(
+                    "INSERT INTO software (name, version, publisher, architecture) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![key.0, key.1, key.2, key.3])?;
+                db.last_insert_rowid()
+            }
+        };
+        if self.ids.len() >= MAX_CACHED_PACKAGES {
+            self.ids.clear();
+        }
+        self.ids.insert(key, id);
+        Ok(id)
+    }
+}
+
+/// What the database holds of one section of one device.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct HeldSection {
+    pub hash: Option<SectionHash>,
+    pub unknown: bool,
+}
+
+pub(super) fn held_sections(
+    db: &Connection,
+    device_id: u64,
+) -> Result<BTreeMap<Section, HeldSection>, StorageError> {
+    let mut statement = db.prepare_cached(
+        "SELECT section, hash, unknown_reason IS NOT NULL FROM device_sections WHERE device_id = ?1",
+    )?;
+    let rows = statement.query_map([device_id], |row| {
+        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<Vec<u8>>>(1)?, row.get::<_, bool>(2)?))
+    })?;
+    let mut held = BTreeMap::new();
+    for row in rows {
+        let (code, hash, unknown) = row?;
+        let Some(section) = section_from_code(code) else { continue };
+        let hash = hash.and_then(|bytes| <SectionHash>::try_from(bytes.as_slice()).ok());
+        held.insert(section, HeldSection { hash, unknown });
+    }
+    Ok(held)
+}
+
+fn confirmed(held: &BTreeMap<Section, HeldSection>) -> Vec<(Section, SectionHash)> {
+    held.iter().filter_map(|(section, h)| h.hash.map(|hash| (*section, hash))).collect()
+}
+
+pub(super) fn record_report(
+    db: &Connection,
+    catalogue: &mut Catalogue,
+    report: Report,
+) -> Result<ReportOutcome, StorageError> {
+    let sequence = i64::try_from(report.sequence).unwrap_or(i64::MAX);
+    let device: Option<(u64, i64, bool)> = db
+        .prepare_cached(
+            "SELECT id, last_sequence, resync_requested FROM devices WHERE node_key_hash = ?1 AND revoked_at IS NULL",
+        )?
+        .query_row([&report.node_key_hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    let Some((device_id, last_sequence, resync_requested)) = device else {
+        return Ok(ReportOutcome::UnknownNodeKey);
+    };
+    let mut held = held_sections(db, device_id)?;
+    if sequence <= last_sequence {
+        return Ok(ReportOutcome::Stale {
+            device_id,
+            last_sequence: u64::try_from(last_sequence).unwrap_or(0),
+            sections: HeldSections { held: confirmed(&held), missing: Vec::new(), resync: resync_requested },
+        });
+    }
+    let now = report.received_at;
+    let mut missing = Vec::new();
+    for (section, hash) in &report.unchanged {
+        match held.get_mut(section) {
+            Some(h) if h.hash == Some(*hash) => {
+                if h.unknown {
+                    set_known(db, device_id, *section)?;
+                    h.unknown = false;
+                }
+            }
+            _ => missing.push(*section),
+        }
+    }
+
+    let mut inventory = report.inventory;
+    let software = inventory.software.take();
+    let wire = parc_proto::convert::inventory_to_wire(&inventory);
+    for (section, hash) in &report.sent {
+        let before = held.get(section).copied();
+        if let Some(h) = before.filter(|h| h.hash == Some(*hash)) {
+            if h.unknown {
+                set_known(db, device_id, *section)?;
+            }
+            held.insert(*section, HeldSection { hash: Some(*hash), unknown: false });
+            continue;
+        }
+        let had_content = before.is_some_and(|h| h.hash.is_some());
+        let changes = if *section == Section::Software {
+            let packages = software.as_deref().unwrap_or_default();
+            write_software(db, catalogue, device_id, packages, had_content)?
+        } else {
+            let content = section_bytes(*section, &wire);
+            let changes = if had_content && is_tracked(*section) {
+                match stored_section(db, device_id, *section)? {
+                    Some(old) => diff_section(*section, &old, &inventory),
+                    None => Vec::new(),
+                }
+            } else {
+                Vec::new()
+            };
+            db.prepare_cached(
+                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5) ON CONFLICT (device_id, section) DO UPDATE SET \
+                 hash = excluded.hash, content = excluded.content, unknown_reason = NULL, changed_at = excluded.changed_at",
+            )?
+            .execute(params![device_id, section_code(*section), hash.as_slice(), content, now])?;
+            changes
+        };
+        if *section == Section::Software {
+            db.prepare_cached(
+                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+                 VALUES (?1, ?2, ?3, NULL, NULL, ?4) ON CONFLICT (device_id, section) DO UPDATE SET \
+                 hash = excluded.hash, unknown_reason = NULL, changed_at = excluded.changed_at",
+            )?
+            .execute(params![device_id, section_code(*section), hash.as_slice(), now])?;
+        }
+        record_history(db, device_id, now, &changes)?;
+        held.insert(*section, HeldSection { hash: Some(*hash), unknown: false });
+    }
+
+    for unknown in &inventory.unknown_sections {
+        db.prepare_cached(
+            "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+             VALUES (?1, ?2, NULL, NULL, ?3, ?4) ON CONFLICT (device_id, section) DO UPDATE SET \
+             unknown_reason = excluded.unknown_reason",
+        )?
+        .execute(params![device_id, section_code(unknown.section), unknown.reason, now])?;
+        held.entry(unknown.section).or_insert(HeldSection { hash: None, unknown: true }).unknown = true;
+    }
+
+    let full = report.unchanged.is_empty();
+    update_summary(db, device_id, &inventory, sequence, now, full)?;
+    Ok(ReportOutcome::Stored {
+        device_id,
+        sections: HeldSections { held: confirmed(&held), missing, resync: resync_requested && !full },
+    })
+}
+
+fn set_known(db: &Connection, device_id: u64, section: Section) -> Result<(), StorageError> {
+    db.prepare_cached(
+        "UPDATE device_sections SET unknown_reason = NULL WHERE device_id = ?1 AND section = ?2",
+    )?
+    .execute(params![device_id, section_code(section)])?;
+    Ok(())
+}
+
+/// The stored content of one non-software section, as an inventory holding
+/// only it.
+fn stored_section(
+    db: &Connection,
+    device_id: u64,
+    section: Section,
+) -> Result<Option<Inventory>, StorageError> {
+    let content: Option<Option<Vec<u8>>> = db
+        .prepare_cached("SELECT content FROM device_sections WHERE device_id = ?1 AND section = ?2")?
+        .query_row(params![device_id, section_code(section)], |row| row.get(0))
+        .optional()?;
+    let Some(Some(content)) = content else { return Ok(None) };
+    super::read::decode_sections(device_id, &content).map(Some)
+}
+
+fn write_software(
+    db: &Connection,
+    catalogue: &mut Catalogue,
+    device_id: u64,
+    packages: &[SoftwarePackage],
+    had_content: bool,
+) -> Result<Vec<Change>, StorageError> {
+    let mut wanted: HashMap<(i64, i64), i64> = HashMap::with_capacity(packages.len());
+    for package in packages {
+        let id = catalogue.id(db, package)?;
+        let day = civil::parse_iso(&package.install_date).unwrap_or(0);
+        wanted.insert((id, source_code(package.source)), day);
+    }
+    let old = super::read::software_rows(db, device_id)?;
+    let mut kept = HashSet::with_capacity(old.len());
+    for row in &old {
+        let key = (row.software_id, row.source);
+        match wanted.get(&key) {
+            Some(day) if *day == row.install_day => {
+                kept.insert(key);
+            }
+            Some(_) => {}
+            None => {
+                db.prepare_cached(
+                    "DELETE FROM device_software WHERE device_id = ?1 AND software_id = ?2 AND source = ?3",
+                )?
+                .execute(params![device_id, row.software_id, row.source])?;
+            }
+        }
+    }
+    let mut insert = db.prepare_cached(
+        "INSERT INTO device_software (device_id, software_id, source, install_day) VALUES (?1, ?2, ?3, ?4) \
+         ON CONFLICT (device_id, software_id, source) DO UPDATE SET install_day = excluded.install_day",
+    )?;
+    for ((software_id, source), day) in &wanted {
+        if !kept.contains(&(*software_id, *source)) {
+            insert.execute(params![device_id, software_id, source, day])?;
+        }
+    }
+    if !had_content {
+        return Ok(Vec::new());
+    }
+    let before = Inventory {
+        software: Some(old.into_iter().map(|row| row.package).collect()),
+        ..Inventory::default()
+    };
+    let after = Inventory { software: Some(packages.to_vec()), ..Inventory::default() };
+    Ok(diff_section(Section::Software, &before, &after))
+}
+
+fn record_history(db: &Connection, device_id: u64, at: i64, changes: &[Change]) -> Result<(), StorageError> {
+    let mut insert = db.prepare_cached(
+        "INSERT INTO history (device_id, at, section, kind, subject, before, after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for change in changes {
+        insert.execute(params![
+            device_id,
+            at,
+            section_code(change.section),
+            change_kind_code(change.kind),
+            change.subject,
+            change.before,
+            change.after,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Sets the summary columns from the sections this report carries; the
+/// others keep what earlier reports said.
+fn update_summary(
+    db: &Connection,
+    device_id: u64,
+    inventory: &Inventory,
+    sequence: i64,
+    now: i64,
+    full: bool,
+) -> Result<(), StorageError> {
+    let mut summary: DeviceSummary = db
+        .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"))?
+        .query_row([device_id], super::read::summary_from_row)?;
+    summary.fill_from(inventory);
+    let smbios_uuid = inventory.system.as_ref().map(|s| s.smbios_uuid.as_str());
+    db.prepare_cached(
+        "UPDATE devices SET hostname = ?1, last_seen_at = ?2, last_sequence = ?3, os_name = ?4, \
+         os_version = ?5, manufacturer = ?6, model = ?7, chassis = ?8, cpu_model = ?9, cpu_cores = ?10, \
+         ram_bytes = ?11, system_storage = ?12, serial_number = ?13, smbios_uuid = coalesce(?14, smbios_uuid), \
+         agent_version = ?15, collected_at = ?16, \
+         resync_requested = CASE WHEN ?17 THEN 0 ELSE resync_requested END WHERE id = ?18",
+    )?
+    .execute(params![
+        summary.hostname,
+        now,
+        sequence,
+        summary.os_name,
+        summary.os_version,
+        summary.manufacturer,
+        summary.model,
+        super::codes::enum_name(&summary.chassis),
+        summary.cpu_model,
+        summary.cpu_cores,
+        i64::try_from(summary.ram_bytes).unwrap_or(i64::MAX),
+        super::codes::enum_name(&summary.system_storage),
+        summary.serial_number,
+        smbios_uuid,
+        inventory.agent_version,
+        inventory.collected_at,
+        full,
+        device_id,
+    ])?;
+    Ok(())
+}
+
+/// Migration 2: moves version 1's JSON inventories into sections and
+/// software links, then drops them. No history: there was none to move.
+pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+    let rows: Vec<(u64, i64, String)> = tx
+        .prepare("SELECT device_id, received_at, inventory_json FROM inventories")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut catalogue = Catalogue::default();
+    for (device_id, received_at, json) in rows {
+        let inventory: Inventory = match serde_json::from_str(&json) {
+            Ok(inventory) => inventory,
+            Err(error) => {
+                tracing::warn!(device_id, %error, "version 1 inventory unreadable; left out of the migration");
+                continue;
+            }
+        };
+        let wire = parc_proto::convert::report_inventory_to_wire(&inventory);
+        let mut inventory = inventory;
+        let software = inventory.software.take();
+        let plain = parc_proto::convert::inventory_to_wire(&inventory);
+        for section in Section::ALL {
+            let present = inventory.has(section) || (section == Section::Software && software.is_some());
+            if !present {
+                continue;
+            }
+            let hash = parc_proto::sections::section_hash(section, &wire);
+            let content = (section != Section::Software).then(|| section_bytes(section, &plain));
+            tx.execute(
+                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+                 VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
+                params![device_id, section_code(section), hash.as_slice(), content, received_at],
+            )?;
+        }
+        for unknown in &inventory.unknown_sections {
+            tx.execute(
+                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+                 VALUES (?1, ?2, NULL, NULL, ?3, ?4) ON CONFLICT (device_id, section) DO UPDATE SET \
+                 unknown_reason = excluded.unknown_reason",
+                params![device_id, section_code(unknown.section), unknown.reason, received_at],
+            )?;
+        }
+        if let Some(packages) = software {
+            write_software(tx, &mut catalogue, device_id, &packages, false)?;
+        }
+        tx.execute(
+            "UPDATE devices SET agent_version = ?1, collected_at = ?2, smbios_uuid = ?3 WHERE id = ?4",
+            params![
+                inventory.agent_version,
+                inventory.collected_at,
+                inventory.system.as_ref().map(|s| s.smbios_uuid.clone()).unwrap_or_default(),
+                device_id
+            ],
+        )?;
+    }
+    tx.execute_batch("DROP TABLE inventories")?;
+    Ok(())
+}
