@@ -1,6 +1,8 @@
 //! parc-server's integration tests: a real SQLite file on disk and real gRPC
 //! over loopback TCP, one binary with a module per area.
 
+mod delta;
 mod grpc;
+mod ingest;
 mod storage;
 mod util;

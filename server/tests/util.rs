@@ -20,8 +20,13 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with_queue(parc_server::storage::DEFAULT_WRITE_QUEUE).await
+    }
+
+    /// A server whose write queue holds `queue` reports.
+    pub async fn start_with_queue(queue: usize) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
-        let storage = Arc::new(Storage::open(&dir.path().join("parc.db")).unwrap());
+        let storage = Arc::new(Storage::open_with_queue(&dir.path().join("parc.db"), queue).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(AppState::new(storage.clone(), SECRET, Duration::from_secs(900)));

@@ -240,3 +240,98 @@ fn chassis_values_from_a_newer_peer_read_as_unknown() {
     wire.system.as_mut().unwrap().chassis = 99;
     assert_eq!(inventory_from_wire(wire).unwrap().system.unwrap().chassis, m::ChassisKind::Unknown);
 }
+
+/// Every count and length limit, hit once past its bound: the error names
+/// the field where the limit was crossed.
+#[test]
+fn every_limit_names_its_field() {
+    type Breaker = Box<dyn Fn(&mut pb::Inventory)>;
+    let long = |max: usize| "x".repeat(max + 1);
+    let cases: Vec<(&str, Breaker)> = vec![
+        ("inventory.hostname", Box::new(move |w| w.hostname = long(MAX_HOSTNAME_LEN))),
+        ("inventory.machine_id", Box::new(move |w| w.machine_id = long(MAX_MACHINE_ID_LEN))),
+        ("inventory.agent_version", Box::new(move |w| w.agent_version = long(MAX_STRING_LEN))),
+        (
+            "inventory.system.serial_number",
+            Box::new(move |w| {
+                w.system.get_or_insert_with(Default::default).serial_number = long(MAX_STRING_LEN)
+            }),
+        ),
+        ("inventory.volumes", Box::new(|w| w.volumes = vec![pb::Volume::default(); MAX_VOLUMES + 1])),
+        (
+            "inventory.network_interfaces",
+            Box::new(|w| {
+                w.network_interfaces = vec![pb::NetworkInterface::default(); MAX_NETWORK_INTERFACES + 1]
+            }),
+        ),
+        (
+            "inventory.network_interfaces[0].addresses",
+            Box::new(|w| {
+                w.network_interfaces = vec![pb::NetworkInterface {
+                    addresses: vec!["10.0.0.1/8".into(); MAX_ADDRESSES_PER_INTERFACE + 1],
+                    ..Default::default()
+                }]
+            }),
+        ),
+        ("inventory.disks", Box::new(|w| w.disks = vec![pb::PhysicalDisk::default(); MAX_DISKS + 1])),
+        (
+            "inventory.memory.modules",
+            Box::new(|w| {
+                w.memory = Some(pb::Memory {
+                    total_bytes: 1,
+                    modules: vec![pb::MemoryModule::default(); MAX_MEMORY_MODULES + 1],
+                })
+            }),
+        ),
+        ("inventory.batteries", Box::new(|w| w.batteries = vec![pb::Battery::default(); MAX_BATTERIES + 1])),
+        (
+            "inventory.peripherals.audio",
+            Box::new(|w| {
+                w.peripherals = Some(pb::Peripherals {
+                    audio: vec![pb::AudioDevice::default(); MAX_PERIPHERALS + 1],
+                    cameras: vec![],
+                })
+            }),
+        ),
+        (
+            "inventory.peripherals.cameras",
+            Box::new(|w| {
+                w.peripherals = Some(pb::Peripherals {
+                    audio: vec![],
+                    cameras: vec![pb::Camera::default(); MAX_PERIPHERALS + 1],
+                })
+            }),
+        ),
+        (
+            "inventory.users.logged_in",
+            Box::new(|w| {
+                w.users = Some(pb::Users {
+                    logged_in: vec!["u".into(); MAX_USERS + 1],
+                    last_logged_in: String::new(),
+                })
+            }),
+        ),
+        (
+            "inventory.cpu.flags",
+            Box::new(|w| {
+                w.cpu.get_or_insert_with(Default::default).flags = vec!["lm".into(); MAX_SHORT_LIST + 1]
+            }),
+        ),
+        (
+            "inventory.unknown_sections",
+            Box::new(|w| {
+                w.unknown_sections = vec![
+                    pb::UnknownSection { section: "os".into(), reason: String::new() };
+                    MAX_UNKNOWN_SECTIONS + 1
+                ]
+            }),
+        ),
+    ];
+    for (field, breaker) in cases {
+        let mut wire = inventory_to_wire(&sample());
+        breaker(&mut wire);
+        let error = inventory_from_wire(wire).expect_err(field);
+        assert!(error.field.starts_with(field), "expected an error at {field}, got {error}");
+        assert!(error.problem.contains("limit"), "the problem names the limit: {error}");
+    }
+}
