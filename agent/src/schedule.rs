@@ -107,4 +107,14 @@ mod tests {
             assert!(d >= Duration::from_secs(3240) && d <= Duration::from_secs(3960), "{d:?}");
         }
     }
+
+    #[test]
+    fn a_busy_server_is_left_alone_for_at_least_its_hint_and_at_most_twice_it() {
+        let mut rng = StdRng::seed_from_u64(5);
+        let hint = Duration::from_secs(8);
+        let waits: Vec<Duration> = (0..500).map(|_| after_busy(hint, &mut rng)).collect();
+        assert!(waits.iter().all(|w| *w >= hint && *w <= hint * 2), "{waits:?}");
+        let late = waits.iter().filter(|w| **w > hint + hint / 2).count();
+        assert!((150..350).contains(&late), "the spread is even: {late} of 500 in the upper half");
+    }
 }

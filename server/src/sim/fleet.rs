@@ -2,13 +2,12 @@
 //! same fleet, byte for byte. Pure: the current time comes in as an
 //! argument.
 
-use super::catalogue::{ModelSpec, CATALOGUE, CPU_SIGNATURES, FIRST_NAMES, LAST_NAMES, MODELS};
+use super::catalogue::{ModelSpec, CPU_SIGNATURES, FIRST_NAMES, LAST_NAMES, MODELS};
 use super::sites::{SimSite, SITES};
 use parc_model::{
     AudioDevice, Battery, Camera, ChassisKind, Cpu, DeviceBus, DiskEncryption, Duplex, Firmware,
     InterfaceKind, Inventory, Memory, MemoryModule, NetworkInterface, OperatingSystem, Peripherals,
-    PhysicalDisk, SecureBoot, Security, SoftwarePackage, SoftwareSource, StorageKind, System, Users, Volume,
-    WifiCapabilities,
+    PhysicalDisk, SecureBoot, Security, StorageKind, System, Users, Volume, WifiCapabilities,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -43,6 +42,20 @@ pub fn generate(seed: u64, count: usize, now_unix: i64) -> Vec<SimPc> {
             SimPc { site, inventory }
         })
         .collect()
+}
+
+/// PC number `index` of the fleet `seed`, made on its own: a load tool can
+/// make 100,000 of them one at a time without holding them all. Its host
+/// number is `index + 1`, unique across the fleet.
+pub fn generate_one(seed: u64, index: u64, now_unix: i64) -> SimPc {
+    let mut rng = StdRng::seed_from_u64(seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let site_weights: u32 = SITES.iter().map(|s| s.weight).sum();
+    let site = &SITES[pick_weighted(&mut rng, SITES.iter().map(|s| s.weight), site_weights)];
+    let wants_laptop = rng.random_range(0..100) < site.laptop_percent;
+    let model = pick_model(&mut rng, wants_laptop);
+    let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
+    let inventory = simulate_pc(&mut rng, site, model, number, year_of(now_unix), now_unix);
+    SimPc { site, inventory }
 }
 
 fn pick_weighted(rng: &mut StdRng, weights: impl Iterator<Item = u32>, total: u32) -> usize {
@@ -98,7 +111,7 @@ fn simulate_pc(
     };
     let laptop = model.chassis == ChassisKind::Laptop;
     let hostname = format!("{}-{}{:04}", site.host_prefix, if laptop { 'L' } else { 'D' }, number);
-    let ip = format!("{}.{}.{}.{}", site.subnet.0, site.subnet.1, number / 250, number % 250 + 2);
+    let ip = format!("{}.{}.{}.{}", site.subnet.0, site.subnet.1, (number / 250) % 256, number % 250 + 2);
     let wired_up = !laptop || rng.random_bool(0.5);
     // Gigabit adapters on 100 Mb/s links point at old cabling.
     let wired_speed = if model.launch_year < 2010 || rng.random_range(0..100) < 8 { 100 } else { 1000 };
@@ -191,24 +204,12 @@ fn simulate_pc(
     } else {
         vec![]
     };
-    let installed: Vec<_> =
-        CATALOGUE.iter().filter(|(_, _, _, share)| rng.random_range(0..100) < *share).collect();
-    let software = installed
-        .into_iter()
-        .map(|(name, publisher, versions, _)| SoftwarePackage {
-            name: name.to_string(),
-            version: pick(rng, versions).to_string(),
-            publisher: publisher.to_string(),
-            install_date: format!(
-                "{}-{:02}-{:02}",
-                (purchase_year + rng.random_range(0..3)).min(this_year),
-                rng.random_range(1..=12),
-                rng.random_range(1..=28)
-            ),
-            source: SoftwareSource::WindowsUninstall,
-            architecture: "x64".into(),
-        })
-        .collect();
+    let software = super::software::installed(
+        rng,
+        os_version.starts_with("11"),
+        model.manufacturer,
+        (purchase_year, (purchase_year + 2).min(this_year)),
+    );
     let last_update_days =
         if rng.random_range(0..100) < 85 { rng.random_range(1..30) } else { rng.random_range(30..400) };
     Inventory {
@@ -375,6 +376,15 @@ mod tests {
     fn the_same_seed_gives_the_same_fleet() {
         assert_eq!(generate(7, 50, NOW), generate(7, 50, NOW));
         assert_ne!(generate(7, 50, NOW), generate(8, 50, NOW));
+    }
+
+    #[test]
+    fn one_pc_at_a_time_is_the_same_pc_every_time_and_hostnames_stay_unique() {
+        assert_eq!(generate_one(7, 99_999, NOW), generate_one(7, 99_999, NOW));
+        let hostnames: HashSet<_> =
+            (0..500).map(|i| generate_one(7, i * 200, NOW).inventory.hostname).collect();
+        assert_eq!(hostnames.len(), 500);
+        assert!(hostnames.iter().all(|h| h.len() <= 15), "NetBIOS names: {hostnames:?}");
     }
 
     #[test]

@@ -6,3 +6,4 @@ mod catalogue;
 pub mod driver;
 pub mod fleet;
 pub mod sites;
+pub mod software;

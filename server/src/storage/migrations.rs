@@ -83,9 +83,12 @@ pub const MIGRATIONS: &[Migration] = &[
         UNIQUE (name, version, publisher, architecture)
     );
 
+    -- No foreign keys here: this is the hottest table (hundreds of rows per
+    -- report) and the writer is its only author; catalogue rows are never
+    -- deleted and devices are never deleted either (revoked, not removed).
     CREATE TABLE device_software (
-        device_id       INTEGER NOT NULL REFERENCES devices (id),
-        software_id     INTEGER NOT NULL REFERENCES software (id),
+        device_id       INTEGER NOT NULL,
+        software_id     INTEGER NOT NULL,
         source          INTEGER NOT NULL,
         install_day     INTEGER NOT NULL,
         PRIMARY KEY (device_id, software_id, source)

@@ -243,6 +243,11 @@ impl Storage {
         configure(&writer)?;
         // Durable on commit: an acknowledged report survives a power cut.
         writer.pragma_update(None, "synchronous", "FULL")?;
+        // A transaction of many reports touches many pages: keep them in
+        // memory (64 MiB) rather than spill to the WAL mid-transaction, and
+        // keep each job's savepoint journal in memory, not in a temp file.
+        writer.pragma_update(None, "cache_size", -65_536)?;
+        writer.pragma_update(None, "temp_store", "MEMORY")?;
         migrate(&mut writer, found)?;
 
         let reader = Connection::open_with_flags(
@@ -251,6 +256,7 @@ impl Storage {
         )
         .map_err(|e| open_error(e.to_string()))?;
         configure(&reader)?;
+        reader.pragma_update(None, "cache_size", -32_768)?;
         Ok(Storage {
             path: path.to_path_buf(),
             writer: Writer::start(writer, queue.max(1)),
