@@ -6,6 +6,14 @@ use super::*;
 // ---- inventory: domain → wire ---------------------------------------------
 
 pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
+    let mut wire = inventory_to_wire_without_software(inv);
+    wire.software = inv.software.as_deref().map(|packages| software_to_wire(packages, NameCoding::Whole));
+    wire
+}
+
+/// Every section but software: what the server stores as section content
+/// (software goes to its catalogue and link table).
+pub fn inventory_to_wire_without_software(inv: &m::Inventory) -> pb::Inventory {
     pb::Inventory {
         collected_at: inv.collected_at,
         hostname: inv.hostname.clone(),
@@ -151,7 +159,7 @@ pub fn inventory_to_wire(inv: &m::Inventory) -> pb::Inventory {
             .users
             .as_ref()
             .map(|u| pb::Users { logged_in: u.logged_in.clone(), last_logged_in: u.last_logged_in.clone() }),
-        software: inv.software.as_deref().map(|packages| software_to_wire(packages, NameCoding::Whole)),
+        software: None,
         unknown_sections: inv
             .unknown_sections
             .iter()

@@ -15,7 +15,7 @@ pub use device::{
     device_from_wire, device_summary_from_wire, device_summary_to_wire, device_to_wire,
     history_entry_from_wire, history_entry_to_wire,
 };
-pub use inventory::{inventory_from_wire, inventory_to_wire};
+pub use inventory::{inventory_from_wire, inventory_to_wire, inventory_to_wire_without_software};
 pub use software::{report_inventory_to_wire, NameCoding};
 
 use crate::limits::*;

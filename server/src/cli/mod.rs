@@ -163,7 +163,8 @@ pub fn fleet_client(server: &str) -> anyhow::Result<FleetServiceClient<Channel>>
     let endpoint = Endpoint::from_shared(server.to_string())
         .map_err(|e| anyhow::anyhow!("bad server URL {server:?}: {e}"))?
         .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(60));
+        .timeout(std::time::Duration::from_secs(60))
+        .tcp_nodelay(true);
     Ok(FleetServiceClient::new(endpoint.connect_lazy())
         .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES))
 }

@@ -109,7 +109,7 @@ impl AgentService for AgentApi {
             ReportOutcome::Stored { device_id, sections } => {
                 tracing::Span::current().record("device_id", device_id);
                 metrics.report_acknowledged(kind, ReportResult::Stored, bytes, started.elapsed());
-                info!(?kind, bytes, missing = sections.missing.len(), "report stored");
+                tracing::debug!(?kind, bytes, missing = sections.missing.len(), "report stored");
                 response(device_id, next_report_in_seconds, true, sequence, sections)
             }
             ReportOutcome::Stale { device_id, last_sequence, sections } => {

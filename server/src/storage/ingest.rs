@@ -2,20 +2,22 @@
 //! history of what changed, the device's summary. Runs on the writer thread,
 //! inside the job's savepoint.
 
-use super::codes::{change_kind_code, section_code, section_from_code, source_code};
+use super::codes::{change_kind_code, section_code, section_from_code};
 use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS};
 use parc_model::history::{diff_section, is_tracked, Change};
-use parc_model::{civil, DeviceSummary, Inventory, Section, SoftwarePackage};
+use parc_model::{DeviceSummary, Inventory, Section, SoftwarePackage};
 use parc_proto::sections::{section_bytes, SectionHash};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Catalogue ids by (name, version, publisher, architecture): most packages
 /// of a report are already in the catalogue, and a lookup in memory saves a
-/// query each.
+/// query each. Looked up by hash, so a hit allocates nothing.
 #[derive(Default)]
 pub struct Catalogue {
-    ids: HashMap<(String, String, String, String), i64>,
+    hasher: std::hash::RandomState,
+    ids: HashMap<u64, Vec<(i64, [String; 4])>>,
+    entries: usize,
 }
 
 impl super::writer::WriterCache for Catalogue {}
@@ -25,21 +27,21 @@ impl super::writer::WriterCache for Catalogue {}
 const MAX_CACHED_PACKAGES: usize = 400_000;
 
 impl Catalogue {
-    fn id(&mut self, db: &Connection, package: &SoftwarePackage) -> Result<i64, StorageError> {
-        let key = (
-            package.name.clone(),
-            package.version.clone(),
-            package.publisher.clone(),
-            package.architecture.clone(),
-        );
-        if let Some(id) = self.ids.get(&key) {
-            return Ok(*id);
+    pub(super) fn id(&mut self, db: &Connection, package: &SoftwarePackage) -> Result<i64, StorageError> {
+        use std::hash::BuildHasher;
+        let fields = [&package.name, &package.version, &package.publisher, &package.architecture];
+        let hash = self.hasher.hash_one(fields);
+        if let Some(bucket) = self.ids.get(&hash) {
+            if let Some((id, _)) = bucket.iter().find(|(_, key)| key.iter().zip(fields).all(|(a, b)| a == b))
+            {
+                return Ok(*id);
+            }
         }
         let existing: Option<i64> = db
             .prepare_cached(
                 "SELECT id FROM software WHERE name = ?1 AND version = ?2 AND publisher = ?3 AND architecture = ?4",
             )?
-            .query_row(params![key.0, key.1, key.2, key.3], |row| row.get(0))
+            .query_row(params![fields[0], fields[1], fields[2], fields[3]], |row| row.get(0))
             .optional()?;
         let id = match existing {
             Some(id) => id,
@@ -47,14 +49,16 @@ impl Catalogue {
                 db.prepare_cached(
                     "INSERT INTO software (name, version, publisher, architecture) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![key.0, key.1, key.2, key.3])?;
+                .execute(params![fields[0], fields[1], fields[2], fields[3]])?;
                 db.last_insert_rowid()
             }
         };
-        if self.ids.len() >= MAX_CACHED_PACKAGES {
+        if self.entries >= MAX_CACHED_PACKAGES {
             self.ids.clear();
+            self.entries = 0;
         }
-        self.ids.insert(key, id);
+        self.ids.entry(hash).or_default().push((id, fields.map(|f| f.clone())));
+        self.entries += 1;
         Ok(id)
     }
 }
@@ -93,7 +97,7 @@ fn confirmed(held: &BTreeMap<Section, HeldSection>) -> Vec<(Section, SectionHash
 pub(super) fn record_report(
     db: &Connection,
     catalogue: &mut Catalogue,
-    report: Report,
+    report: &Report,
 ) -> Result<ReportOutcome, StorageError> {
     let sequence = i64::try_from(report.sequence).unwrap_or(i64::MAX);
     let device: Option<(u64, i64, bool)> = db
@@ -127,9 +131,9 @@ pub(super) fn record_report(
         }
     }
 
-    let mut inventory = report.inventory;
-    let software = inventory.software.take();
-    let wire = parc_proto::convert::inventory_to_wire(&inventory);
+    let inventory = &report.inventory;
+    let software = inventory.software.as_deref();
+    let wire = parc_proto::convert::inventory_to_wire_without_software(inventory);
     for (section, hash) in &report.sent {
         let before = held.get(section).copied();
         if let Some(h) = before.filter(|h| h.hash == Some(*hash)) {
@@ -140,35 +144,30 @@ pub(super) fn record_report(
             continue;
         }
         let had_content = before.is_some_and(|h| h.hash.is_some());
-        let changes = if *section == Section::Software {
-            let packages = software.as_deref().unwrap_or_default();
-            write_software(db, catalogue, device_id, packages, had_content)?
+        let (content, changes) = if *section == Section::Software {
+            let before = if had_content { stored_content(db, device_id, *section)? } else { None };
+            let packages = software.unwrap_or_default();
+            super::software::write(db, catalogue, device_id, packages, before.as_deref())?
         } else {
             let content = section_bytes(*section, &wire);
             let changes = if had_content && is_tracked(*section) {
-                match stored_section(db, device_id, *section)? {
-                    Some(old) => diff_section(*section, &old, &inventory),
+                match stored_content(db, device_id, *section)? {
+                    Some(old) => {
+                        diff_section(*section, &super::read::decode_sections(device_id, &old)?, inventory)
+                    }
                     None => Vec::new(),
                 }
             } else {
                 Vec::new()
             };
-            db.prepare_cached(
-                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
-                 VALUES (?1, ?2, ?3, ?4, NULL, ?5) ON CONFLICT (device_id, section) DO UPDATE SET \
-                 hash = excluded.hash, content = excluded.content, unknown_reason = NULL, changed_at = excluded.changed_at",
-            )?
-            .execute(params![device_id, section_code(*section), hash.as_slice(), content, now])?;
-            changes
+            (content, changes)
         };
-        if *section == Section::Software {
-            db.prepare_cached(
-                "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
-                 VALUES (?1, ?2, ?3, NULL, NULL, ?4) ON CONFLICT (device_id, section) DO UPDATE SET \
-                 hash = excluded.hash, unknown_reason = NULL, changed_at = excluded.changed_at",
-            )?
-            .execute(params![device_id, section_code(*section), hash.as_slice(), now])?;
-        }
+        db.prepare_cached(
+            "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
+             VALUES (?1, ?2, ?3, ?4, NULL, ?5) ON CONFLICT (device_id, section) DO UPDATE SET \
+             hash = excluded.hash, content = excluded.content, unknown_reason = NULL, changed_at = excluded.changed_at",
+        )?
+        .execute(params![device_id, section_code(*section), hash.as_slice(), content, now])?;
         record_history(db, device_id, now, &changes)?;
         held.insert(*section, HeldSection { hash: Some(*hash), unknown: false });
     }
@@ -184,7 +183,7 @@ pub(super) fn record_report(
     }
 
     let full = report.unchanged.is_empty();
-    update_summary(db, device_id, &inventory, sequence, now, full)?;
+    update_summary(db, device_id, inventory, sequence, now, full)?;
     Ok(ReportOutcome::Stored {
         device_id,
         sections: HeldSections { held: confirmed(&held), missing, resync: resync_requested && !full },
@@ -199,69 +198,17 @@ fn set_known(db: &Connection, device_id: u64, section: Section) -> Result<(), St
     Ok(())
 }
 
-/// The stored content of one non-software section, as an inventory holding
-/// only it.
-fn stored_section(
+/// The stored content of one section of one device.
+fn stored_content(
     db: &Connection,
     device_id: u64,
     section: Section,
-) -> Result<Option<Inventory>, StorageError> {
+) -> Result<Option<Vec<u8>>, StorageError> {
     let content: Option<Option<Vec<u8>>> = db
         .prepare_cached("SELECT content FROM device_sections WHERE device_id = ?1 AND section = ?2")?
         .query_row(params![device_id, section_code(section)], |row| row.get(0))
         .optional()?;
-    let Some(Some(content)) = content else { return Ok(None) };
-    super::read::decode_sections(device_id, &content).map(Some)
-}
-
-fn write_software(
-    db: &Connection,
-    catalogue: &mut Catalogue,
-    device_id: u64,
-    packages: &[SoftwarePackage],
-    had_content: bool,
-) -> Result<Vec<Change>, StorageError> {
-    let mut wanted: HashMap<(i64, i64), i64> = HashMap::with_capacity(packages.len());
-    for package in packages {
-        let id = catalogue.id(db, package)?;
-        let day = civil::parse_iso(&package.install_date).unwrap_or(0);
-        wanted.insert((id, source_code(package.source)), day);
-    }
-    let old = super::read::software_rows(db, device_id)?;
-    let mut kept = HashSet::with_capacity(old.len());
-    for row in &old {
-        let key = (row.software_id, row.source);
-        match wanted.get(&key) {
-            Some(day) if *day == row.install_day => {
-                kept.insert(key);
-            }
-            Some(_) => {}
-            None => {
-                db.prepare_cached(
-                    "DELETE FROM device_software WHERE device_id = ?1 AND software_id = ?2 AND source = ?3",
-                )?
-                .execute(params![device_id, row.software_id, row.source])?;
-            }
-        }
-    }
-    let mut insert = db.prepare_cached(
-        "INSERT INTO device_software (device_id, software_id, source, install_day) VALUES (?1, ?2, ?3, ?4) \
-         ON CONFLICT (device_id, software_id, source) DO UPDATE SET install_day = excluded.install_day",
-    )?;
-    for ((software_id, source), day) in &wanted {
-        if !kept.contains(&(*software_id, *source)) {
-            insert.execute(params![device_id, software_id, source, day])?;
-        }
-    }
-    if !had_content {
-        return Ok(Vec::new());
-    }
-    let before = Inventory {
-        software: Some(old.into_iter().map(|row| row.package).collect()),
-        ..Inventory::default()
-    };
-    let after = Inventory { software: Some(packages.to_vec()), ..Inventory::default() };
-    Ok(diff_section(Section::Software, &before, &after))
+    Ok(content.flatten())
 }
 
 fn record_history(db: &Connection, device_id: u64, at: i64, changes: &[Change]) -> Result<(), StorageError> {
@@ -344,16 +291,18 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
             }
         };
         let wire = parc_proto::convert::report_inventory_to_wire(&inventory);
-        let mut inventory = inventory;
-        let software = inventory.software.take();
-        let plain = parc_proto::convert::inventory_to_wire(&inventory);
+        let plain = parc_proto::convert::inventory_to_wire_without_software(&inventory);
         for section in Section::ALL {
-            let present = inventory.has(section) || (section == Section::Software && software.is_some());
-            if !present {
+            if !inventory.has(section) {
                 continue;
             }
             let hash = parc_proto::sections::section_hash(section, &wire);
-            let content = (section != Section::Software).then(|| section_bytes(section, &plain));
+            let content = match (section, inventory.software.as_deref()) {
+                (Section::Software, Some(packages)) => {
+                    super::software::write(tx, &mut catalogue, device_id, packages, None)?.0
+                }
+                _ => section_bytes(section, &plain),
+            };
             tx.execute(
                 "INSERT INTO device_sections (device_id, section, hash, content, unknown_reason, changed_at) \
                  VALUES (?1, ?2, ?3, ?4, NULL, ?5)",
@@ -367,9 +316,6 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
                  unknown_reason = excluded.unknown_reason",
                 params![device_id, section_code(unknown.section), unknown.reason, received_at],
             )?;
-        }
-        if let Some(packages) = software {
-            write_software(tx, &mut catalogue, device_id, &packages, false)?;
         }
         tx.execute(
             "UPDATE devices SET agent_version = ?1, collected_at = ?2, smbios_uuid = ?3 WHERE id = ?4",

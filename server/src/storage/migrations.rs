@@ -83,17 +83,16 @@ pub const MIGRATIONS: &[Migration] = &[
         UNIQUE (name, version, publisher, architecture)
     );
 
-    -- No foreign keys here: this is the hottest table (hundreds of rows per
-    -- report) and the writer is its only author; catalogue rows are never
-    -- deleted and devices are never deleted either (revoked, not removed).
-    CREATE TABLE device_software (
-        device_id       INTEGER NOT NULL,
+    -- Who has each package: the link table. A device's own list, with
+    -- where each package was found and when it was installed, is packed in
+    -- its software section (storage/software.rs). No foreign keys: this is
+    -- the hottest table (hundreds of rows per first report), the writer is
+    -- its only author, and neither catalogue rows nor devices are deleted.
+    CREATE TABLE software_devices (
         software_id     INTEGER NOT NULL,
-        source          INTEGER NOT NULL,
-        install_day     INTEGER NOT NULL,
-        PRIMARY KEY (device_id, software_id, source)
+        device_id       INTEGER NOT NULL,
+        PRIMARY KEY (software_id, device_id)
     ) WITHOUT ROWID;
-    CREATE INDEX device_software_by_software ON device_software (software_id);
 
     CREATE TABLE history (
         id              INTEGER PRIMARY KEY,

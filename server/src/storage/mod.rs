@@ -16,6 +16,7 @@ mod codes;
 mod ingest;
 mod migrations;
 mod read;
+mod software;
 mod writer;
 
 pub use backup::{backup, restore, BackupSummary, DatabaseLock};
@@ -325,13 +326,13 @@ impl Storage {
     /// [`StorageError::Busy`] when the write queue is full.
     pub async fn submit_report(&self, report: Report) -> Result<ReportOutcome, StorageError> {
         let receiver =
-            self.writer.try_submit(move |db, catalogue| ingest::record_report(db, catalogue, report))?;
+            self.writer.try_submit(move |db, catalogue| ingest::record_report(db, catalogue, &report))?;
         receiver.await.map_err(|_| StorageError::NotWritten)?
     }
 
     /// Stores a report, waiting for room in the queue. Blocking.
     pub fn record_report(&self, report: Report) -> Result<ReportOutcome, StorageError> {
-        self.writer.submit_blocking(move |db, catalogue| ingest::record_report(db, catalogue, report))
+        self.writer.submit_blocking(move |db, catalogue| ingest::record_report(db, catalogue, &report))
     }
 
     /// Revokes a device's node key; its data stays. Returns false when there

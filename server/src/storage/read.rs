@@ -2,14 +2,11 @@
 //! from its sections and software links, pages of summaries, history,
 //! duplicate identities.
 
-use super::codes::{change_kind_from_code, enum_from_name, section_from_code, source_from_code};
+use super::codes::{change_kind_from_code, enum_from_name, section_from_code};
 use super::{DevicePage, DeviceQuery, DuplicateGroup, StorageError, SUMMARY_COLUMNS};
 use crate::identity::IdentityKey;
 use parc_model::history::{Change, HistoryEntry};
-use parc_model::{
-    civil, ChassisKind, Device, DeviceSummary, Inventory, Section, SoftwarePackage, StorageKind,
-    UnknownSection,
-};
+use parc_model::{ChassisKind, Device, DeviceSummary, Inventory, Section, StorageKind, UnknownSection};
 use prost::Message;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -46,39 +43,6 @@ pub(super) fn decode_sections(device_id: u64, bytes: &[u8]) -> Result<Inventory,
     parc_proto::convert::inventory_from_wire(wire).map_err(|e| corrupt(e.to_string()))
 }
 
-pub(super) struct SoftwareRow {
-    pub software_id: i64,
-    pub source: i64,
-    pub install_day: i64,
-    pub package: SoftwarePackage,
-}
-
-pub(super) fn software_rows(db: &Connection, device_id: u64) -> Result<Vec<SoftwareRow>, StorageError> {
-    let mut statement = db.prepare_cached(
-        "SELECT ds.software_id, ds.source, ds.install_day, s.name, s.version, s.publisher, s.architecture \
-         FROM device_software ds JOIN software s ON s.id = ds.software_id WHERE ds.device_id = ?1 \
-         ORDER BY s.name, s.version, s.architecture",
-    )?;
-    let rows = statement.query_map([device_id], |row| {
-        let source: i64 = row.get(1)?;
-        let install_day: i64 = row.get(2)?;
-        Ok(SoftwareRow {
-            software_id: row.get(0)?,
-            source,
-            install_day,
-            package: SoftwarePackage {
-                name: row.get(3)?,
-                version: row.get(4)?,
-                publisher: row.get(5)?,
-                install_date: if install_day > 0 { civil::iso(install_day) } else { String::new() },
-                source: source_from_code(source),
-                architecture: row.get(6)?,
-            },
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 pub(super) fn get_device(db: &Connection, device_id: u64) -> Result<Option<Device>, StorageError> {
     let summary = db
         .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"))?
@@ -107,11 +71,15 @@ pub(super) fn get_device(db: &Connection, device_id: u64) -> Result<Option<Devic
     let mut bytes = Vec::new();
     let mut read = Vec::new();
     let mut unknown_sections = Vec::new();
+    let mut software = None;
     for (code, has_content, content, unknown_reason) in rows {
         let Some(section) = section_from_code(code) else { continue };
         if has_content {
             read.push(section);
-            bytes.extend(content.unwrap_or_default());
+            match section {
+                Section::Software => software = content,
+                _ => bytes.extend(content.unwrap_or_default()),
+            }
         }
         if let Some(reason) = unknown_reason {
             unknown_sections.push(UnknownSection { section, reason });
@@ -123,8 +91,8 @@ pub(super) fn get_device(db: &Connection, device_id: u64) -> Result<Option<Devic
             inventory.forget(section);
         }
     }
-    if read.contains(&Section::Software) {
-        inventory.software = Some(software_rows(db, device_id)?.into_iter().map(|row| row.package).collect());
+    if let Some(packed) = software.filter(|_| read.contains(&Section::Software)) {
+        inventory.software = Some(super::software::read(db, device_id, &packed)?);
     }
     inventory.unknown_sections = unknown_sections;
     inventory.hostname.clone_from(&summary.hostname);

@@ -1,7 +1,11 @@
 //! The one writer: a thread that owns the write connection and commits
 //! many jobs per transaction (group commit).
 //!
-//! Every job runs in its own savepoint, so one failing job rolls back alone.
+//! Jobs of a batch share one transaction, without savepoints (a savepoint
+//! copies every page a job first touches, which halved ingest). When a job
+//! fails, the whole batch is rolled back and each job runs again in a
+//! transaction of its own, so one bad job never takes the others down; jobs
+//! are therefore written to be run more than once.
 //! Replies go out only after the transaction that holds the job is durable
 //! (`synchronous = FULL`): an acknowledged report survives a power cut. While
 //! one transaction commits, the next jobs queue up and go in the next one,
@@ -29,7 +33,42 @@ const MAX_BATCH: usize = 512;
 /// Dropped whenever a transaction rolls back, since it may then be wrong.
 pub trait WriterCache: Default + Send + 'static {}
 
-type Work<C> = Box<dyn FnOnce(&Connection, &mut C) -> Box<dyn FnOnce(Result<(), String>) + Send> + Send>;
+/// A queued job: work that may run twice (see the module doc), then a reply.
+trait Job<C>: Send {
+    fn run(&mut self, connection: &Connection, cache: &mut C) -> bool;
+    fn finish(self: Box<Self>, committed: Result<(), String>);
+}
+
+type Work<C> = Box<dyn Job<C>>;
+
+struct Pending<T, F, R> {
+    work: F,
+    result: Option<Result<T, StorageError>>,
+    reply: R,
+}
+
+impl<C, T, F, R> Job<C> for Pending<T, F, R>
+where
+    T: Send,
+    F: FnMut(&Connection, &mut C) -> Result<T, StorageError> + Send,
+    R: FnOnce(Result<T, StorageError>) + Send,
+{
+    /// Runs the work; true when it succeeded.
+    fn run(&mut self, connection: &Connection, cache: &mut C) -> bool {
+        let result = (self.work)(connection, cache);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn finish(self: Box<Self>, committed: Result<(), String>) {
+        let outcome = match committed {
+            Ok(()) => self.result.unwrap_or(Err(StorageError::NotWritten)),
+            Err(reason) => Err(StorageError::Commit(reason)),
+        };
+        (self.reply)(outcome)
+    }
+}
 
 /// Figures the metrics endpoint reads.
 #[derive(Debug, Default)]
@@ -64,7 +103,7 @@ impl<C: WriterCache> Writer<C> {
     /// Queues a job, or fails at once with `Busy` when the queue is full.
     pub fn try_submit<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
+        work: impl FnMut(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<oneshot::Receiver<Result<T, StorageError>>, StorageError> {
         let (reply, receiver) = oneshot::channel();
         let job = wrap(work, move |result| {
@@ -90,7 +129,7 @@ impl<C: WriterCache> Writer<C> {
     /// For callers that are not async (the CLI, tests, `spawn_blocking`).
     pub fn submit_blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
+        work: impl FnMut(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
     ) -> Result<T, StorageError> {
         let (reply, receiver) = std::sync::mpsc::sync_channel(1);
         let job = wrap(work, move |result| {
@@ -124,40 +163,11 @@ impl<C: WriterCache> Drop for Writer<C> {
     }
 }
 
-/// A job that runs `work` in a savepoint and hands its result to `reply`
-/// once the transaction is committed (or failed).
 fn wrap<C: WriterCache, T: Send + 'static>(
-    work: impl FnOnce(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
+    work: impl FnMut(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
     reply: impl FnOnce(Result<T, StorageError>) + Send + 'static,
 ) -> Work<C> {
-    Box::new(move |connection, cache| {
-        let result = run_in_savepoint(connection, cache, work);
-        Box::new(move |committed: Result<(), String>| {
-            reply(match committed {
-                Ok(()) => result,
-                Err(reason) => Err(StorageError::Commit(reason)),
-            })
-        })
-    })
-}
-
-fn run_in_savepoint<C: WriterCache, T>(
-    connection: &Connection,
-    cache: &mut C,
-    work: impl FnOnce(&Connection, &mut C) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    connection.execute_batch("SAVEPOINT job")?;
-    match work(connection, cache) {
-        Ok(value) => {
-            connection.execute_batch("RELEASE job")?;
-            Ok(value)
-        }
-        Err(error) => {
-            connection.execute_batch("ROLLBACK TO job; RELEASE job")?;
-            *cache = C::default();
-            Err(error)
-        }
-    }
+    Box::new(Pending { work, result: None, reply })
 }
 
 fn run<C: WriterCache>(connection: Connection, receiver: Receiver<Work<C>>, stats: &WriterStats) {
@@ -186,25 +196,57 @@ fn run<C: WriterCache>(connection: Connection, receiver: Receiver<Work<C>>, stat
 }
 
 /// Runs a batch in one transaction and sends every reply once it is durable
-/// (or failed).
-fn commit_batch<C: WriterCache>(connection: &Connection, cache: &mut C, batch: Vec<Work<C>>) {
-    let jobs = batch.len();
+/// (or failed). When a job fails, the batch is rolled back and every job
+/// runs again alone.
+fn commit_batch<C: WriterCache>(connection: &Connection, cache: &mut C, mut batch: Vec<Work<C>>) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
-        let reason = error.to_string();
-        tracing::error!(%reason, "cannot begin a write transaction");
-        // Run nothing: each caller's reply channel closes, which it reads
-        // as "not written".
-        drop(batch);
+        tracing::error!(%error, "cannot begin a write transaction");
+        for job in batch {
+            job.finish(Err(error.to_string()));
+        }
         return;
     }
-    let finishers: Vec<_> = batch.into_iter().map(|job| job(connection, cache)).collect();
-    let committed = connection.execute_batch("COMMIT").map_err(|error| {
+    let mut all_ok = true;
+    for job in batch.iter_mut() {
+        all_ok &= job.run(connection, cache);
+    }
+    if all_ok {
+        let committed = commit(connection, cache);
+        for job in batch {
+            job.finish(committed.clone());
+        }
+        return;
+    }
+    let _ = connection.execute_batch("ROLLBACK");
+    *cache = C::default();
+    if let [_] = batch.as_slice() {
+        // One job, failed: its own error is its answer.
+        for job in batch {
+            job.finish(Ok(()));
+        }
+        return;
+    }
+    tracing::warn!(jobs = batch.len(), "a job failed; running the batch's jobs one by one");
+    for mut job in batch {
+        let committed = match connection.execute_batch("BEGIN IMMEDIATE") {
+            Ok(()) if job.run(connection, cache) => commit(connection, cache),
+            Ok(()) => {
+                // The job's own error is its answer; its partial writes go.
+                let _ = connection.execute_batch("ROLLBACK");
+                *cache = C::default();
+                Ok(())
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        job.finish(committed);
+    }
+}
+
+fn commit<C: WriterCache>(connection: &Connection, cache: &mut C) -> Result<(), String> {
+    connection.execute_batch("COMMIT").map_err(|error| {
         let _ = connection.execute_batch("ROLLBACK");
         *cache = C::default();
-        tracing::error!(%error, jobs, "write transaction failed; its jobs are answered with the error");
+        tracing::error!(%error, "write transaction failed; its jobs are answered with the error");
         error.to_string()
-    });
-    for finish in finishers {
-        finish(committed.clone());
-    }
+    })
 }

@@ -1,0 +1,229 @@
+//! The ingest benchmark: the same load against parc-server and against the
+//! no-op baseline, one after the other on the same machine, each in its own
+//! process, with the ratios the targets are stated in.
+
+use crate::drive::{self, LoadOptions};
+use crate::stats::{percentile, Phase};
+use parc_proto::pb::fleet_service_client::FleetServiceClient;
+use parc_proto::pb::ListDevicesRequest;
+use rand::Rng;
+use serde::Serialize;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub load: LoadOptions,
+    pub write_queue: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    pub devices: u64,
+    pub server: Vec<Phase>,
+    pub baseline: Vec<Phase>,
+    pub full_ratio: f64,
+    pub delta_ratio: f64,
+    pub server_peak_rss_mib: f64,
+    pub db_bytes: u64,
+    pub db_bytes_per_device: u64,
+    pub filtered_page_p50_ms: f64,
+    pub filtered_page_p99_ms: f64,
+}
+
+/// A child process whose stderr (or stdout) announces its address.
+struct Process {
+    child: Child,
+}
+
+impl Process {
+    fn start(
+        mut command: Command,
+        announce: &str,
+        field: &str,
+        log: &Path,
+    ) -> anyhow::Result<(Process, String)> {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = command.spawn()?;
+        let stderr = child.stderr.take().ok_or_else(|| anyhow::anyhow!("no stderr"))?;
+        let stdout = child.stdout.take().ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+        let (found, wait) = std::sync::mpsc::channel::<String>();
+        for stream in [Box::new(stderr) as Box<dyn std::io::Read + Send>, Box::new(stdout)] {
+            let found = found.clone();
+            let announce = announce.to_string();
+            let mut log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+            std::thread::spawn(move || {
+                use std::io::Write;
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    if line.contains(&announce) {
+                        let _ = found.send(line.clone());
+                    }
+                    let _ = writeln!(log, "{line}");
+                }
+            });
+        }
+        let line = wait
+            .recv_timeout(Duration::from_secs(30))
+            .map_err(|_| anyhow::anyhow!("no {announce:?} line in 30 s; see {}", log.display()))?;
+        let address = line
+            .split_whitespace()
+            .find_map(|word| word.strip_prefix(field))
+            .ok_or_else(|| anyhow::anyhow!("no {field} in {line:?}"))?
+            .to_string();
+        Ok((Process { child }, address))
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident memory so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    }
+
+    fn stop(mut self) -> anyhow::Result<()> {
+        Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status()?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if self.child.try_wait()?.is_some() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.child.kill()?;
+        anyhow::bail!("process {} did not stop on SIGTERM within a minute", self.pid())
+    }
+}
+
+fn sibling_binary(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let path = exe.with_file_name(name);
+    anyhow::ensure!(
+        path.exists(),
+        "{} not found next to {}; build both: cargo build --release -p parc-server -p parc-load",
+        path.display(),
+        exe.display()
+    );
+    Ok(path)
+}
+
+pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
+    let dir = tempfile::tempdir()?;
+    let db = dir.path().join("bench.db");
+    let log = dir.path().join("processes.log");
+
+    let mut command = Command::new(sibling_binary("parc-server")?);
+    command
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--report-interval", "1h"])
+        .args(["--write-queue", &options.write_queue.to_string()])
+        .env("PARC_ENROLL_SECRET", &options.load.enroll_secret)
+        .env("RUST_LOG", "warn,parc_server=info");
+    let (server, address) = Process::start(command, "parc-server listening", "address=", &log)?;
+    let url = format!("http://{address}");
+    eprintln!("parc-server on {url}: {} devices, {} rounds", options.load.devices, options.load.rounds);
+    let load = LoadOptions { server: url.clone(), ..options.load.clone() };
+    let served = drive::run(&load).await?;
+    let (filtered_page_p50_ms, filtered_page_p99_ms) =
+        filtered_page_latency(&url, options.load.devices).await?;
+    let server_peak_rss_mib = server.peak_rss_mib();
+    server.stop()?;
+    let db_bytes = [db.clone(), PathBuf::from(format!("{}-wal", db.display()))]
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum::<u64>();
+
+    let mut command = Command::new(std::env::current_exe()?);
+    command.args(["noop-server", "--listen", "127.0.0.1:0"]);
+    let (noop, address) = Process::start(command, "noop listening", "address=", &log)?;
+    eprintln!("no-op baseline on http://{address}");
+    let load = LoadOptions { server: format!("http://{address}"), ..options.load.clone() };
+    let baseline = drive::run(&load).await?;
+    noop.stop()?;
+
+    let rate = |phases: &[Phase], name: &str| {
+        phases.iter().find(|p| p.name.starts_with(name)).map_or(0.0, |p| p.per_second)
+    };
+    let ratio = |name: &str| {
+        let base = rate(&baseline.phases, name);
+        if base > 0.0 {
+            rate(&served.phases, name) / base
+        } else {
+            0.0
+        }
+    };
+    Ok(BenchReport {
+        devices: options.load.devices,
+        full_ratio: ratio("full"),
+        delta_ratio: ratio("delta"),
+        server: served.phases,
+        baseline: baseline.phases,
+        server_peak_rss_mib,
+        db_bytes,
+        db_bytes_per_device: db_bytes / options.load.devices.max(1),
+        filtered_page_p50_ms,
+        filtered_page_p99_ms,
+    })
+}
+
+/// Pages of 100 devices not seen for a second (so all of them match and the
+/// count covers the whole table), from random places in the list.
+async fn filtered_page_latency(url: &str, devices: u64) -> anyhow::Result<(f64, f64)> {
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let mut client = FleetServiceClient::connect(url.to_string()).await?;
+    let mut micros = Vec::new();
+    for _ in 0..50 {
+        let after = rand::rng().random_range(0..devices.max(1));
+        let started = Instant::now();
+        let page = client
+            .list_devices(ListDevicesRequest {
+                page_size: 100,
+                page_token: after.to_string(),
+                not_seen_for_seconds: 1,
+            })
+            .await?
+            .into_inner();
+        micros.push(u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX));
+        anyhow::ensure!(page.total_count == devices, "the filter matched {} of {devices}", page.total_count);
+    }
+    micros.sort_unstable();
+    Ok((percentile(&micros, 50.0), percentile(&micros, 99.0)))
+}
+
+pub fn print(report: &BenchReport) {
+    println!("Ingest benchmark, {} simulated devices", report.devices);
+    println!(
+        "{:<22} {:>10} {:>10} {:>9} {:>9} {:>10} {:>6}",
+        "phase", "reports/s", "seconds", "p50 ms", "p99 ms", "bytes/req", "busy"
+    );
+    for (label, phases) in [("parc-server", &report.server), ("no-op baseline", &report.baseline)] {
+        println!("{label}");
+        for p in phases.iter() {
+            println!(
+                "  {:<20} {:>10.0} {:>10.1} {:>9.2} {:>9.2} {:>10} {:>6}",
+                p.name, p.per_second, p.seconds, p.p50_ms, p.p99_ms, p.mean_bytes, p.busy_answers
+            );
+        }
+    }
+    println!("full reports:  {:.0}% of the baseline rate (target at least 50%)", report.full_ratio * 100.0);
+    println!("delta reports: {:.0}% of the baseline rate (target at least 80%)", report.delta_ratio * 100.0);
+    println!("server peak RSS: {:.0} MiB (target at most 300 MiB)", report.server_peak_rss_mib);
+    println!(
+        "database: {} bytes, {} bytes per device (target at most 20 KB)",
+        report.db_bytes, report.db_bytes_per_device
+    );
+    println!(
+        "filtered page of 100 devices: p50 {:.1} ms, p99 {:.1} ms (target under 50 ms)",
+        report.filtered_page_p50_ms, report.filtered_page_p99_ms
+    );
+}
