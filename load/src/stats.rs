@@ -28,7 +28,7 @@ impl Timings {
             per_second: count as f64 / seconds,
             p50_ms: percentile(&self.micros, 50.0),
             p99_ms: percentile(&self.micros, 99.0),
-            mean_bytes: if count == 0 { 0 } else { self.bytes / count },
+            mean_bytes: self.bytes.checked_div(count).unwrap_or(0),
             busy_answers: self.busy,
         }
     }
