@@ -83,15 +83,21 @@ pub const MIGRATIONS: &[Migration] = &[
         UNIQUE (name, version, publisher, architecture)
     );
 
-    -- Who has each package: the link table. A device's own list, with
+    -- Who has each package: the link table, compressed. Devices go by
+    -- blocks of 64 ids, and each row holds the bitmap of the block's devices
+    -- that have the package (bit n: device 64 * block + n). Fleet-wide
+    -- questions read a few rows per package; a report updates rows that
+    -- stay in cache, where a row per (package, device) would scatter its
+    -- writes over an index too big to cache. A device's own list, with
     -- where each package was found and when it was installed, is packed in
-    -- its software section (storage/software.rs). No foreign keys: this is
-    -- the hottest table (hundreds of rows per first report), the writer is
-    -- its only author, and neither catalogue rows nor devices are deleted.
+    -- its software section (storage/software.rs). No foreign keys: the
+    -- writer is the only author, and neither catalogue rows nor devices are
+    -- ever deleted.
     CREATE TABLE software_devices (
         software_id     INTEGER NOT NULL,
-        device_id       INTEGER NOT NULL,
-        PRIMARY KEY (software_id, device_id)
+        block           INTEGER NOT NULL,
+        devices         INTEGER NOT NULL,
+        PRIMARY KEY (software_id, block)
     ) WITHOUT ROWID;
 
     CREATE TABLE history (

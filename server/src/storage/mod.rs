@@ -401,6 +401,15 @@ impl Storage {
         })
     }
 
+    /// Devices that have any version of the package `name` (exact name),
+    /// with the version each has, by device id.
+    pub fn software_holders(
+        &self,
+        name: &str,
+    ) -> Result<Vec<(u64, parc_model::SoftwarePackage)>, StorageError> {
+        self.read(|db| software::devices_with(db, name))
+    }
+
     /// Ids of the devices with this hostname (case-insensitive).
     pub fn find_by_hostname(&self, hostname: &str) -> Result<Vec<u64>, StorageError> {
         self.read(|db| {

@@ -1,6 +1,7 @@
 //! A device's software: catalogue ids packed in the device's software
-//! section, and one row per (package, device) in the link table
-//! `software_devices` that answers "who has Lotus Notes".
+//! section, and the link table `software_devices` that answers "who has
+//! Lotus Notes": for each package, bitmaps of the devices that have it, by
+//! blocks of 64 device ids (see the schema's comment).
 //!
 //! The packed list (5 to 6 bytes a package) holds what is per device: the
 //! catalogue id, where the agent found the package and when it was
@@ -106,19 +107,31 @@ pub(super) fn write(
     let old_ids: BTreeSet<i64> = old.iter().flatten().map(|e| e.software_id).collect();
     let added: Vec<i64> = new_ids.difference(&old_ids).copied().collect();
     let removed: Vec<i64> = old_ids.difference(&new_ids).copied().collect();
+    let (block, bit) = device_block(device_id);
     if !added.is_empty() {
-        // One statement for the whole list, in id order: far cheaper than a
-        // statement per row.
-        db.prepare_cached(
-            "INSERT OR IGNORE INTO software_devices (software_id, device_id) SELECT value, ?1 FROM json_each(?2)",
-        )?
-        .execute(params![device_id, ids_json(&added)])?;
+        // A statement per row: a statement that changes many rows keeps a
+        // journal of every page it touches, which costs more than the
+        // statements saved.
+        let mut upsert = db.prepare_cached(
+            "INSERT INTO software_devices (software_id, block, devices) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (software_id, block) DO UPDATE SET devices = devices | excluded.devices",
+        )?;
+        for software_id in &added {
+            upsert.execute(params![software_id, block, bit])?;
+        }
     }
     if !removed.is_empty() {
+        let ids = ids_json(&removed);
         db.prepare_cached(
-            "DELETE FROM software_devices WHERE device_id = ?1 AND software_id IN (SELECT value FROM json_each(?2))",
+            "UPDATE software_devices SET devices = devices & ~?2 \
+             WHERE block = ?1 AND software_id IN (SELECT value FROM json_each(?3))",
         )?
-        .execute(params![device_id, ids_json(&removed)])?;
+        .execute(params![block, bit, ids])?;
+        db.prepare_cached(
+            "DELETE FROM software_devices WHERE block = ?1 AND devices = 0 \
+             AND software_id IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![block, ids])?;
     }
     let changes = match old {
         None => Vec::new(),
@@ -141,6 +154,46 @@ pub(super) fn write(
         }
     };
     Ok((pack(&entries), changes))
+}
+
+/// The link table's block of a device and its bit in the block's bitmap.
+pub(super) fn device_block(device_id: u64) -> (i64, i64) {
+    let block = i64::try_from(device_id / 64).unwrap_or(i64::MAX);
+    (block, 1i64 << (device_id % 64))
+}
+
+/// The devices a block's bitmap holds.
+pub(super) fn block_devices(block: i64, devices: i64) -> impl Iterator<Item = u64> {
+    let base = u64::try_from(block).unwrap_or(0) * 64;
+    (0..64u64).filter(move |bit| (devices as u64) & (1 << bit) != 0).map(move |bit| base + bit)
+}
+
+/// Live devices that have any version of the package `name`, by device id.
+pub(super) fn devices_with(db: &Connection, name: &str) -> Result<Vec<(u64, SoftwarePackage)>, StorageError> {
+    let mut statement = db.prepare_cached(
+        "SELECT s.name, s.version, s.publisher, s.architecture, l.block, l.devices \
+         FROM software s JOIN software_devices l ON l.software_id = s.id WHERE s.name = ?1",
+    )?;
+    let rows = statement.query_map([name], |row| {
+        Ok((
+            SoftwarePackage {
+                name: row.get(0)?,
+                version: row.get(1)?,
+                publisher: row.get(2)?,
+                architecture: row.get(3)?,
+                ..SoftwarePackage::default()
+            },
+            row.get::<_, i64>(4)?,
+            row.get::<_, i64>(5)?,
+        ))
+    })?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (package, block, devices) = row?;
+        found.extend(block_devices(block, devices).map(|id| (id, package.clone())));
+    }
+    found.sort_by(|a, b| (a.0, &a.1.version).cmp(&(b.0, &b.1.version)));
+    Ok(found)
 }
 
 fn ids_json(ids: &[i64]) -> String {
@@ -221,6 +274,19 @@ mod tests {
         assert_eq!(unpack(&packed), Some(entries));
         assert!(packed.len() < 400 * 7, "{} bytes", packed.len());
         assert_eq!(unpack(&pack(&[])), Some(vec![]));
+    }
+
+    #[test]
+    fn every_device_has_one_bit_in_one_block() {
+        assert_eq!(device_block(0), (0, 1));
+        assert_eq!(device_block(63), (0, i64::MIN));
+        assert_eq!(device_block(64), (1, 1));
+        for id in [1u64, 63, 64, 1000, 99_999] {
+            let (block, bit) = device_block(id);
+            assert_eq!(block_devices(block, bit).collect::<Vec<_>>(), vec![id]);
+        }
+        let both = device_block(130).1 | device_block(131).1;
+        assert_eq!(block_devices(2, both).collect::<Vec<_>>(), vec![130, 131]);
     }
 
     #[test]
