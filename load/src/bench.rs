@@ -180,7 +180,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
 /// count covers the whole table), from random places in the list.
 async fn filtered_page_latency(url: &str, devices: u64) -> anyhow::Result<(f64, f64)> {
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let mut client = FleetServiceClient::connect(url.to_string()).await?;
+    let channel =
+        tonic::transport::Endpoint::from_shared(url.to_string())?.tcp_nodelay(true).connect().await?;
+    let mut client = FleetServiceClient::new(channel);
     let mut micros = Vec::new();
     for _ in 0..50 {
         let after = rand::rng().random_range(0..devices.max(1));

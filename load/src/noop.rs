@@ -39,9 +39,11 @@ pub async fn serve(listener: TcpListener) -> anyhow::Result<()> {
     let service = AgentServiceServer::new(NoopAgentService::default())
         .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES)
         .max_encoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES);
+    // Same transport settings as parc-server, so that only the handler differs.
     tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(std::time::Duration::from_secs(60)))
         .add_service(service)
-        .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+        .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true)))
         .await?;
     Ok(())
 }

@@ -6,6 +6,7 @@ use crate::util::{as_stored, inventory};
 use parc_model::history::ChangeKind;
 use parc_model::{Section, SoftwarePackage, UnknownSection};
 use parc_server::storage::{DeviceQuery, Report, ReportOutcome, Storage, StorageError};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 const GIB: u64 = 1 << 30;
@@ -282,6 +283,82 @@ async fn a_full_write_queue_says_when_to_come_back_and_loses_nothing() {
     assert!(refused > 0, "sixty reports at once through a queue of one must meet a full queue");
     let page = storage.list_devices(&DeviceQuery::page(0, 1000)).unwrap();
     assert_eq!(page.devices.iter().filter(|d| d.last_seen_at == Some(10)).count(), count);
+}
+
+/// Reports of many devices committed together merge their link-table
+/// changes: who has a package must still be exact, device by device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_has_a_package_stays_exact_when_reports_share_a_transaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("parc.db");
+    let storage = Arc::new(Storage::open(&db).unwrap());
+    let count = 130u64; // three blocks of 64 device ids
+    let software = |n: u64, round: u32| {
+        let mut packages = vec![package("Firefox", "129.0")];
+        let notes = match round {
+            1 => n.is_multiple_of(2),
+            _ => (n.is_multiple_of(2) && n != 2 && n != 66) || n == 3,
+        };
+        if notes {
+            packages.push(package("Lotus Notes", if n == 10 { "8.5" } else { "9.0.1" }));
+        }
+        if round == 1 && n <= 64 {
+            packages.push(package("Old Tool", "1.0"));
+        }
+        packages
+    };
+    let mut devices = Vec::new();
+    for n in 1..=count {
+        let mut pc = inventory(&format!("PC-LINK-{n}"), &format!("{:032}", n + 500));
+        let key = format!("link-{n}");
+        let id = storage.enroll(&pc.machine_id, &pc.hostname, &key, 1).unwrap();
+        pc.software = Some(software(n, 1));
+        devices.push((n, id, key, pc));
+    }
+    let submit_round = |round: u32| {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (n, _, key, pc) in &devices {
+            let storage = storage.clone();
+            let mut pc = pc.clone();
+            pc.software = Some(software(*n, round));
+            let (key, sequence) = (key.clone(), u64::from(round));
+            tasks.spawn(async move { storage.submit_report(Report::full(&key, sequence, pc, 10)).await });
+        }
+        tasks
+    };
+    for round in [1, 2] {
+        let mut tasks = submit_round(round);
+        while let Some(joined) = tasks.join_next().await {
+            assert!(matches!(joined.unwrap().unwrap(), ReportOutcome::Stored { .. }));
+        }
+        let expected: Vec<(u64, String)> = devices
+            .iter()
+            .filter_map(|(n, id, _, _)| {
+                let packages = software(*n, round);
+                let notes = packages.iter().find(|p| p.name == "Lotus Notes")?;
+                Some((*id, notes.version.clone()))
+            })
+            .collect();
+        let holders: Vec<(u64, String)> = storage
+            .software_holders("Lotus Notes")
+            .unwrap()
+            .into_iter()
+            .map(|(id, package)| (id, package.version))
+            .collect();
+        assert_eq!(holders, expected, "round {round}");
+        assert_eq!(storage.software_holders("Firefox").unwrap().len(), count as usize);
+    }
+    let stats = storage.writer_stats();
+    let (jobs, transactions) =
+        (stats.jobs.load(Ordering::Relaxed), stats.transactions.load(Ordering::Relaxed));
+    assert!(transactions < jobs, "{jobs} jobs in {transactions} transactions: nothing was shared");
+    // Removed from every device of its blocks: no holder, and no empty row
+    // left behind.
+    assert!(storage.software_holders("Old Tool").unwrap().is_empty());
+    let check = rusqlite::Connection::open(&db).unwrap();
+    let empty: u64 =
+        check.query_row("SELECT count(*) FROM software_devices WHERE devices = 0", [], |r| r.get(0)).unwrap();
+    assert_eq!(empty, 0);
 }
 
 #[test]

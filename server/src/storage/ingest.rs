@@ -1,8 +1,9 @@
 //! Storing a report: the sections that changed, the software links, the
 //! history of what changed, the device's summary. Runs on the writer thread,
-//! inside the job's savepoint.
+//! inside the writer's transaction.
 
 use super::codes::{change_kind_code, section_code, section_from_code};
+use super::software::LinkChanges;
 use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS};
 use parc_model::history::{diff_section, is_tracked, Change};
 use parc_model::{DeviceSummary, Inventory, Section, SoftwarePackage};
@@ -20,7 +21,18 @@ pub struct Catalogue {
     entries: usize,
 }
 
-impl super::writer::WriterCache for Catalogue {}
+/// What the writer keeps across the jobs of a transaction.
+#[derive(Default)]
+pub struct IngestState {
+    pub catalogue: Catalogue,
+    pub links: LinkChanges,
+}
+
+impl super::writer::WriterState for IngestState {
+    fn before_commit(&mut self, connection: &Connection) -> Result<(), StorageError> {
+        self.links.write(connection)
+    }
+}
 
 /// Past this, the cache is emptied rather than grown: memory stays bounded
 /// whatever the fleet installs.
@@ -96,7 +108,7 @@ fn confirmed(held: &BTreeMap<Section, HeldSection>) -> Vec<(Section, SectionHash
 
 pub(super) fn record_report(
     db: &Connection,
-    catalogue: &mut Catalogue,
+    state: &mut IngestState,
     report: &Report,
 ) -> Result<ReportOutcome, StorageError> {
     let sequence = i64::try_from(report.sequence).unwrap_or(i64::MAX);
@@ -147,7 +159,14 @@ pub(super) fn record_report(
         let (content, changes) = if *section == Section::Software {
             let before = if had_content { stored_content(db, device_id, *section)? } else { None };
             let packages = software.unwrap_or_default();
-            super::software::write(db, catalogue, device_id, packages, before.as_deref())?
+            super::software::write(
+                db,
+                &mut state.catalogue,
+                &mut state.links,
+                device_id,
+                packages,
+                before.as_deref(),
+            )?
         } else {
             let content = section_bytes(*section, &wire);
             let changes = if had_content && is_tracked(*section) {
@@ -282,6 +301,7 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
         .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<Result<_, _>>()?;
     let mut catalogue = Catalogue::default();
+    let mut links = LinkChanges::default();
     for (device_id, received_at, json) in rows {
         let inventory: Inventory = match serde_json::from_str(&json) {
             Ok(inventory) => inventory,
@@ -299,7 +319,7 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
             let hash = parc_proto::sections::section_hash(section, &wire);
             let content = match (section, inventory.software.as_deref()) {
                 (Section::Software, Some(packages)) => {
-                    super::software::write(tx, &mut catalogue, device_id, packages, None)?.0
+                    super::software::write(tx, &mut catalogue, &mut links, device_id, packages, None)?.0
                 }
                 _ => section_bytes(section, &plain),
             };
@@ -327,6 +347,7 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
             ],
         )?;
     }
+    links.write(tx)?;
     tx.execute_batch("DROP TABLE inventories")?;
     Ok(())
 }

@@ -62,7 +62,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ALTER TABLE devices ADD COLUMN resync_requested INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX devices_serial_number ON devices (serial_number) WHERE serial_number <> '';
     CREATE INDEX devices_smbios_uuid ON devices (smbios_uuid) WHERE smbios_uuid <> '';
-    CREATE INDEX devices_last_seen_at ON devices (last_seen_at);
+    CREATE INDEX devices_seen ON devices (coalesce(last_seen_at, enrolled_at));
 
     CREATE TABLE device_sections (
         device_id       INTEGER NOT NULL REFERENCES devices (id),

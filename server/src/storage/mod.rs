@@ -25,7 +25,7 @@ pub use parc_proto::sections::SectionHash;
 pub use writer::WriterStats;
 
 use crate::identity::IdentityKey;
-use ingest::Catalogue;
+use ingest::IngestState;
 use parc_model::history::HistoryEntry;
 use parc_model::{Device, DeviceSummary, Inventory, Section};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
@@ -181,7 +181,7 @@ pub const DEFAULT_WRITE_QUEUE: usize = 1024;
 
 pub struct Storage {
     path: PathBuf,
-    writer: Writer<Catalogue>,
+    writer: Writer<IngestState>,
     reader: Mutex<Connection>,
     _lock: DatabaseLock,
 }
@@ -387,7 +387,8 @@ impl Storage {
         self.read(|db| {
             let mut within = Vec::with_capacity(bounds.len());
             let mut statement = db.prepare_cached(
-                "SELECT count(*) FROM devices WHERE revoked_at IS NULL AND last_seen_at > ?1 - ?2",
+                "SELECT count(*) FROM devices WHERE coalesce(last_seen_at, enrolled_at) > ?1 - ?2 \
+                 AND last_seen_at IS NOT NULL AND revoked_at IS NULL",
             )?;
             for bound in bounds {
                 within.push(statement.query_row(params![now, bound], |row| row.get(0))?);

@@ -103,9 +103,14 @@ pub(super) fn get_device(db: &Connection, device_id: u64) -> Result<Option<Devic
 }
 
 pub(super) fn list_devices(db: &Connection, query: &DeviceQuery) -> Result<DevicePage, StorageError> {
-    let not_seen_before = query.not_seen_before.unwrap_or(i64::MAX);
-    // A device that never reported counts from its enrollment.
-    let filter = "(?1 = 9223372036854775807 OR coalesce(last_seen_at, enrolled_at) < ?1)";
+    // A device that never reported counts from its enrollment. The filter is
+    // left out rather than made always-true, so that SQLite uses the index on
+    // this very expression for both the count and the page.
+    let filter = match query.not_seen_before {
+        Some(_) => "coalesce(last_seen_at, enrolled_at) < ?1",
+        None => "?1 IS NULL",
+    };
+    let not_seen_before = query.not_seen_before;
     let total_count: u64 = db
         .prepare_cached(&format!("SELECT count(*) FROM devices WHERE {filter}"))?
         .query_row([not_seen_before], |row| row.get(0))?;

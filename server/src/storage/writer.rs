@@ -29,9 +29,15 @@ use tokio::sync::oneshot;
 /// of its first job.
 const MAX_BATCH: usize = 512;
 
-/// What the writer thread keeps between jobs: caches that save queries.
+/// What the writer thread keeps between jobs: caches that save queries, and
+/// writes the jobs of a transaction share, made once just before it commits.
 /// Dropped whenever a transaction rolls back, since it may then be wrong.
-pub trait WriterCache: Default + Send + 'static {}
+pub trait WriterState: Default + Send + 'static {
+    /// The transaction's shared writes; a failure rolls the transaction back.
+    fn before_commit(&mut self, _connection: &Connection) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
 
 /// A queued job: work that may run twice (see the module doc), then a reply.
 trait Job<C>: Send {
@@ -81,14 +87,14 @@ pub struct WriterStats {
     pub job_micros: AtomicU64,
 }
 
-pub struct Writer<C: WriterCache> {
+pub struct Writer<C: WriterState> {
     sender: Option<SyncSender<Work<C>>>,
     thread: Option<JoinHandle<()>>,
     pub stats: Arc<WriterStats>,
     capacity: usize,
 }
 
-impl<C: WriterCache> Writer<C> {
+impl<C: WriterState> Writer<C> {
     pub fn start(connection: Connection, capacity: usize) -> Writer<C> {
         let (sender, receiver) = sync_channel::<Work<C>>(capacity);
         let stats = Arc::new(WriterStats::default());
@@ -153,7 +159,7 @@ impl<C: WriterCache> Writer<C> {
     }
 }
 
-impl<C: WriterCache> Drop for Writer<C> {
+impl<C: WriterState> Drop for Writer<C> {
     fn drop(&mut self) {
         // Closing the queue lets the thread finish what is queued, then stop.
         self.sender.take();
@@ -163,14 +169,14 @@ impl<C: WriterCache> Drop for Writer<C> {
     }
 }
 
-fn wrap<C: WriterCache, T: Send + 'static>(
+fn wrap<C: WriterState, T: Send + 'static>(
     work: impl FnMut(&Connection, &mut C) -> Result<T, StorageError> + Send + 'static,
     reply: impl FnOnce(Result<T, StorageError>) + Send + 'static,
 ) -> Work<C> {
     Box::new(Pending { work, result: None, reply })
 }
 
-fn run<C: WriterCache>(connection: Connection, receiver: Receiver<Work<C>>, stats: &WriterStats) {
+fn run<C: WriterState>(connection: Connection, receiver: Receiver<Work<C>>, stats: &WriterStats) {
     let mut cache = C::default();
     while let Ok(first) = receiver.recv() {
         let mut batch = vec![first];
@@ -198,7 +204,7 @@ fn run<C: WriterCache>(connection: Connection, receiver: Receiver<Work<C>>, stat
 /// Runs a batch in one transaction and sends every reply once it is durable
 /// (or failed). When a job fails, the batch is rolled back and every job
 /// runs again alone.
-fn commit_batch<C: WriterCache>(connection: &Connection, cache: &mut C, mut batch: Vec<Work<C>>) {
+fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batch: Vec<Work<C>>) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, "cannot begin a write transaction");
         for job in batch {
@@ -212,21 +218,26 @@ fn commit_batch<C: WriterCache>(connection: &Connection, cache: &mut C, mut batc
     }
     if all_ok {
         let committed = commit(connection, cache);
-        for job in batch {
-            job.finish(committed.clone());
+        if committed.is_ok() || batch.len() == 1 {
+            for job in batch {
+                job.finish(committed.clone());
+            }
+            return;
         }
-        return;
-    }
-    let _ = connection.execute_batch("ROLLBACK");
-    *cache = C::default();
-    if let [_] = batch.as_slice() {
-        // One job, failed: its own error is its answer.
-        for job in batch {
-            job.finish(Ok(()));
+        // The shared writes failed (commit rolled back): alone, each job
+        // gets its own answer.
+    } else {
+        let _ = connection.execute_batch("ROLLBACK");
+        *cache = C::default();
+        if let [_] = batch.as_slice() {
+            // One job, failed: its own error is its answer.
+            for job in batch {
+                job.finish(Ok(()));
+            }
+            return;
         }
-        return;
     }
-    tracing::warn!(jobs = batch.len(), "a job failed; running the batch's jobs one by one");
+    tracing::warn!(jobs = batch.len(), "a batch failed; running its jobs one by one");
     for mut job in batch {
         let committed = match connection.execute_batch("BEGIN IMMEDIATE") {
             Ok(()) if job.run(connection, cache) => commit(connection, cache),
@@ -242,11 +253,15 @@ fn commit_batch<C: WriterCache>(connection: &Connection, cache: &mut C, mut batc
     }
 }
 
-fn commit<C: WriterCache>(connection: &Connection, cache: &mut C) -> Result<(), String> {
-    connection.execute_batch("COMMIT").map_err(|error| {
+fn commit<C: WriterState>(connection: &Connection, cache: &mut C) -> Result<(), String> {
+    let committed = match cache.before_commit(connection) {
+        Ok(()) => connection.execute_batch("COMMIT").map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    committed.map_err(|error| {
         let _ = connection.execute_batch("ROLLBACK");
         *cache = C::default();
         tracing::error!(%error, "write transaction failed; its jobs are answered with the error");
-        error.to_string()
+        error
     })
 }
