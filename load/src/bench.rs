@@ -131,7 +131,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
     let (server, address) = Process::start(command, "parc-server listening", "address=", &log)?;
     let url = format!("http://{address}");
     eprintln!("parc-server on {url}: {} devices, {} rounds", options.load.devices, options.load.rounds);
-    let load = LoadOptions { server: url.clone(), ..options.load.clone() };
+    let load = LoadOptions { server: url.clone(), server_pid: Some(server.pid()), ..options.load.clone() };
     let served = drive::run(&load).await?;
     let (filtered_page_p50_ms, filtered_page_p99_ms) =
         filtered_page_latency(&url, options.load.devices).await?;
@@ -147,7 +147,11 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
     command.args(["noop-server", "--listen", "127.0.0.1:0"]);
     let (noop, address) = Process::start(command, "noop listening", "address=", &log)?;
     eprintln!("no-op baseline on http://{address}");
-    let load = LoadOptions { server: format!("http://{address}"), ..options.load.clone() };
+    let load = LoadOptions {
+        server: format!("http://{address}"),
+        server_pid: Some(noop.pid()),
+        ..options.load.clone()
+    };
     let baseline = drive::run(&load).await?;
     noop.stop()?;
 
@@ -205,18 +209,28 @@ async fn filtered_page_latency(url: &str, devices: u64) -> anyhow::Result<(f64, 
 pub fn print(report: &BenchReport) {
     println!("Ingest benchmark, {} simulated devices", report.devices);
     println!(
-        "{:<22} {:>10} {:>10} {:>9} {:>9} {:>10} {:>6}",
-        "phase", "reports/s", "seconds", "p50 ms", "p99 ms", "bytes/req", "busy"
+        "{:<22} {:>10} {:>8} {:>8} {:>8} {:>9} {:>5} {:>10} {:>8}",
+        "phase", "reports/s", "seconds", "p50 ms", "p99 ms", "bytes/req", "busy", "server cpu", "load cpu"
     );
     for (label, phases) in [("parc-server", &report.server), ("no-op baseline", &report.baseline)] {
         println!("{label}");
         for p in phases.iter() {
             println!(
-                "  {:<20} {:>10.0} {:>10.1} {:>9.2} {:>9.2} {:>10} {:>6}",
-                p.name, p.per_second, p.seconds, p.p50_ms, p.p99_ms, p.mean_bytes, p.busy_answers
+                "  {:<20} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>5} {:>7.2} ms {:>5.2} ms",
+                p.name,
+                p.per_second,
+                p.seconds,
+                p.p50_ms,
+                p.p99_ms,
+                p.mean_bytes,
+                p.busy_answers,
+                p.server_cpu_ms_per_report.unwrap_or(0.0),
+                p.load_cpu_ms_per_report
             );
         }
     }
+    println!("cpu columns: CPU time per report of the server (or no-op) and of this load tool,");
+    println!("which share the machine's cores: the ratios below are bounded by the load tool's cost.");
     println!("full reports:  {:.0}% of the baseline rate (target at least 50%)", report.full_ratio * 100.0);
     println!("delta reports: {:.0}% of the baseline rate (target at least 80%)", report.delta_ratio * 100.0);
     println!("server peak RSS: {:.0} MiB (target at most 300 MiB)", report.server_peak_rss_mib);

@@ -2,7 +2,7 @@
 //! delta reports with the small changes real PCs show between two reports
 //! (free space, a reboot, a new login, now and then a software update).
 
-use crate::stats::{Phase, Timings};
+use crate::stats::{CpuClock, Phase, Timings};
 use parc_agent::client::{delta_request, AckedSections, RETRY_AFTER_METADATA};
 use parc_model::Inventory;
 use parc_proto::pb::agent_service_client::AgentServiceClient;
@@ -35,6 +35,8 @@ pub struct LoadOptions {
     /// Appends "hostname sequence" for every acknowledged report.
     pub acked_log: Option<PathBuf>,
     pub now: i64,
+    /// The server's process, when it runs here: each phase gives its CPU.
+    pub server_pid: Option<u32>,
 }
 
 /// One simulated agent's memory between reports.
@@ -92,6 +94,7 @@ async fn enroll_all(
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
+    let cpu = CpuClock::start(options.server_pid);
     for index in 0..options.devices {
         let permit = permits.clone().acquire_owned().await?;
         let client = client(channels, index);
@@ -122,7 +125,7 @@ async fn enroll_all(
         timings.record(took, 0, 0);
         agents[index as usize] = Some(Agent { node_key, sequence: 0, acked: AckedSections::new() });
     }
-    phases.push(timings.finish("enroll", started.elapsed()));
+    phases.push(timings.finish("enroll", started.elapsed(), cpu.elapsed()));
     Ok(agents.into_iter().flatten().collect())
 }
 
@@ -192,6 +195,7 @@ async fn report_round(
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let started = Instant::now();
+    let cpu = CpuClock::start(options.server_pid);
     for index in 0..options.devices {
         let permit = permits.clone().acquire_owned().await?;
         let client = client(channels, index);
@@ -201,8 +205,10 @@ async fn report_round(
         tasks.spawn(async move {
             let _permit = permit;
             let mut pc = generate_one(seed, index, now).inventory;
-            let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(round) << 40) ^ index);
+            // Each round's drift comes from its own seed, so round 3 is
+            // round 2 plus what changed since, as on a real PC.
             for past in 2..=round {
+                let mut rng = StdRng::seed_from_u64(seed ^ (u64::from(past) << 40) ^ index);
                 drift(&mut pc, &mut rng, past);
             }
             let (node_key, acked) = {
@@ -251,5 +257,5 @@ async fn report_round(
         let (took, bytes, busy) = joined??;
         timings.record(took, bytes, busy);
     }
-    Ok(timings.finish(name, started.elapsed()))
+    Ok(timings.finish(name, started.elapsed(), cpu.elapsed()))
 }

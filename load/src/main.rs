@@ -80,6 +80,7 @@ fn load_options(server: String, load: Load, acked_log: Option<PathBuf>) -> drive
         rounds: load.rounds,
         acked_log,
         now: parc_server::now_unix(),
+        server_pid: None,
     }
 }
 

@@ -17,7 +17,7 @@ impl Timings {
         self.busy += u64::from(busy);
     }
 
-    pub fn finish(mut self, name: &str, elapsed: Duration) -> Phase {
+    pub fn finish(mut self, name: &str, elapsed: Duration, cpu: CpuUse) -> Phase {
         self.micros.sort_unstable();
         let count = self.micros.len() as u64;
         let seconds = elapsed.as_secs_f64().max(1e-9);
@@ -30,8 +30,63 @@ impl Timings {
             p99_ms: percentile(&self.micros, 99.0),
             mean_bytes: self.bytes.checked_div(count).unwrap_or(0),
             busy_answers: self.busy,
+            server_cpu_ms_per_report: cpu.server.map(|ms| ms / count.max(1) as f64),
+            load_cpu_ms_per_report: cpu.load / count.max(1) as f64,
         }
     }
+}
+
+/// CPU time spent during a phase, in milliseconds.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CpuUse {
+    /// The server under load, when it runs on this machine.
+    pub server: Option<f64>,
+    /// This load tool.
+    pub load: f64,
+}
+
+/// Reads the CPU time of processes at the start of a phase; `elapsed`
+/// gives what each used since. Linux only (`/proc`); elsewhere zero.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuClock {
+    server: Option<(u32, f64)>,
+    load: f64,
+}
+
+impl CpuClock {
+    pub fn start(server_pid: Option<u32>) -> CpuClock {
+        CpuClock {
+            server: server_pid.map(|pid| (pid, cpu_ms(&pid.to_string()).unwrap_or(0.0))),
+            load: cpu_ms("self").unwrap_or(0.0),
+        }
+    }
+
+    pub fn elapsed(&self) -> CpuUse {
+        CpuUse {
+            server: self.server.map(|(pid, at)| cpu_ms(&pid.to_string()).unwrap_or(at) - at),
+            load: cpu_ms("self").unwrap_or(self.load) - self.load,
+        }
+    }
+}
+
+/// User plus system time of a process, from `/proc/PID/stat`.
+fn cpu_ms(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    parse_cpu_ms(&stat, USER_HZ)
+}
+
+/// Clock ticks per second of `/proc` times: 100 on every Linux the
+/// benchmark runs on.
+const USER_HZ: f64 = 100.0;
+
+fn parse_cpu_ms(stat: &str, ticks_per_second: f64) -> Option<f64> {
+    // The command name (field 2) may hold spaces: count from its ")".
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // Fields 14 and 15 of the line, utime and stime, are the 12th and 13th
+    // after the command name.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) * 1000.0 / ticks_per_second)
 }
 
 /// The nearest-rank percentile, in milliseconds.
@@ -55,6 +110,10 @@ pub struct Phase {
     pub mean_bytes: u64,
     /// RESOURCE_EXHAUSTED answers waited out.
     pub busy_answers: u64,
+    /// CPU the server used per report in this phase, when measured.
+    pub server_cpu_ms_per_report: Option<f64>,
+    /// CPU the load tool itself used per report: it shares the machine.
+    pub load_cpu_ms_per_report: f64,
 }
 
 #[cfg(test)]
@@ -76,7 +135,17 @@ mod tests {
         for _ in 0..10 {
             timings.record(Duration::from_millis(2), 100, 1);
         }
-        let phase = timings.finish("full", Duration::from_secs(2));
+        let cpu = CpuUse { server: Some(30.0), load: 5.0 };
+        let phase = timings.finish("full", Duration::from_secs(2), cpu);
+        assert_eq!((phase.server_cpu_ms_per_report, phase.load_cpu_ms_per_report), (Some(3.0), 0.5));
         assert_eq!((phase.count, phase.per_second, phase.mean_bytes, phase.busy_answers), (10, 5.0, 100, 10));
+    }
+
+    #[test]
+    fn cpu_time_is_read_past_a_command_name_with_spaces() {
+        let stat = "4242 (tokio rt) S 1 4242 4242 0 -1 4194560 5000 0 0 0 250 75 0 0 20 0 9 0 100 0 0";
+        assert_eq!(parse_cpu_ms(stat, 100.0), Some(3250.0));
+        assert_eq!(parse_cpu_ms("garbage", 100.0), None);
+        assert!(cpu_ms("self").is_some_and(|ms| ms >= 0.0));
     }
 }

@@ -85,19 +85,20 @@ pub const MIGRATIONS: &[Migration] = &[
 
     -- Who has each package: the link table, compressed. Devices go by
     -- blocks of 64 ids, and each row holds the bitmap of the block's devices
-    -- that have the package (bit n: device 64 * block + n). Fleet-wide
-    -- questions read a few rows per package; a report updates rows that
-    -- stay in cache, where a row per (package, device) would scatter its
-    -- writes over an index too big to cache. A device's own list, with
-    -- where each package was found and when it was installed, is packed in
-    -- its software section (storage/software.rs). No foreign keys: the
-    -- writer is the only author, and neither catalogue rows nor devices are
-    -- ever deleted.
+    -- that have the package (bit n: device 64 * block + n). Keyed by block
+    -- first: the reports of one transaction come from a few blocks, so their
+    -- changes land on a few pages instead of one page per package, and the
+    -- table's working set stays small however large the fleet. "Who has
+    -- Lotus Notes" seeks (block, package) for each block: a few thousand
+    -- seeks for 100,000 PCs. A device's own list, with where each package
+    -- was found and when it was installed, is packed in its software
+    -- section (storage/software.rs). No foreign keys: the writer is the only
+    -- author, and neither catalogue rows nor devices are ever deleted.
     CREATE TABLE software_devices (
-        software_id     INTEGER NOT NULL,
         block           INTEGER NOT NULL,
+        software_id     INTEGER NOT NULL,
         devices         INTEGER NOT NULL,
-        PRIMARY KEY (software_id, block)
+        PRIMARY KEY (block, software_id)
     ) WITHOUT ROWID;
 
     CREATE TABLE history (

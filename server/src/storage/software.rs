@@ -142,8 +142,8 @@ pub(super) fn write(
 /// (package, block). The reports of one transaction come mostly from
 /// devices enrolled together, whose ids share blocks, and share most of
 /// their packages: merged, a batch of 512 reports of 400 packages writes a
-/// few thousand rows instead of 200,000. Writing them in key order also
-/// visits each page of the table once.
+/// few thousand rows instead of 200,000. Writing them in the table's key
+/// order visits each page once.
 #[derive(Debug, Default)]
 pub struct LinkChanges {
     /// (software id, block) → (bits to set, bits to clear).
@@ -172,10 +172,11 @@ impl LinkChanges {
     /// statements saved.
     pub(super) fn write(&mut self, db: &Connection) -> Result<(), StorageError> {
         let mut changes: Vec<_> = self.bits.drain().collect();
-        changes.sort_unstable_by_key(|(key, _)| *key);
+        // The table's key order: (block, package).
+        changes.sort_unstable_by_key(|((software_id, block), _)| (*block, *software_id));
         let mut upsert = db.prepare_cached(
             "INSERT INTO software_devices (software_id, block, devices) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (software_id, block) DO UPDATE SET devices = (devices & ~?4) | excluded.devices",
+             ON CONFLICT (block, software_id) DO UPDATE SET devices = (devices & ~?4) | excluded.devices",
         )?;
         let mut unset = db.prepare_cached(
             "UPDATE software_devices SET devices = devices & ~?3 WHERE software_id = ?1 AND block = ?2 \
@@ -212,9 +213,15 @@ pub(super) fn block_devices(block: i64, devices: i64) -> impl Iterator<Item = u6
 
 /// Live devices that have any version of the package `name`, by device id.
 pub(super) fn devices_with(db: &Connection, name: &str) -> Result<Vec<(u64, SoftwarePackage)>, StorageError> {
+    // For each version of the package, a seek per block (the table is keyed
+    // by block first); CROSS JOIN keeps that loop order.
     let mut statement = db.prepare_cached(
-        "SELECT s.name, s.version, s.publisher, s.architecture, l.block, l.devices \
-         FROM software s JOIN software_devices l ON l.software_id = s.id WHERE s.name = ?1",
+        "WITH RECURSIVE blocks (block) AS ( \
+             SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
+             WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
+         SELECT s.name, s.version, s.publisher, s.architecture, l.block, l.devices \
+         FROM software s CROSS JOIN blocks b CROSS JOIN software_devices l \
+         WHERE s.name = ?1 AND l.block = b.block AND l.software_id = s.id",
     )?;
     let rows = statement.query_map([name], |row| {
         Ok((
