@@ -9,6 +9,11 @@ mod stats;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// The same allocator as parc-server, so that the no-op baseline (this
+/// binary) and the server differ only in their handlers.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Load tool and ingest benchmark for parc-server.
 #[derive(Parser)]
 #[command(name = "parc-load", version)]
