@@ -208,6 +208,8 @@ fn parc_demo_serves_a_simulated_fleet_until_interrupted() {
             "60",
             "--listen",
             "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
             "--data-dir",
             dir.path().to_str().unwrap(),
         ],
@@ -222,6 +224,9 @@ fn parc_demo_serves_a_simulated_fleet_until_interrupted() {
     let devices = devices_json(&url);
     assert_eq!(devices.len(), 61);
     assert!(devices.iter().filter(|d| d["os_name"] == "Windows").count() >= 60);
+    let metrics_line = demo.wait_for_stdout("  metrics ");
+    let metrics = http_get(metrics_line.split_whitespace().nth(1).expect("metrics URL"));
+    assert!(metrics.contains("parc_reports_total{kind=\"full\",result=\"stored\"} 61"), "{metrics}");
 
     let status = demo.signal_and_wait("INT");
     assert!(status.success(), "demo exited with {status}");

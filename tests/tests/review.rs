@@ -2,7 +2,7 @@
 //! history of each PC, the PCs that went silent, and a backup taken while
 //! the server ingests, restored.
 
-use parc_e2e::{devices_json, run, text, Running, Server, SECRET};
+use parc_e2e::{devices_json, http_get, run, text, Running, Server, SECRET};
 use std::time::Duration;
 
 fn history(url: &str, device: &str) -> Vec<serde_json::Value> {
@@ -34,6 +34,20 @@ fn history_silent_pcs_and_an_online_backup_through_the_real_binaries() {
     assert!(load.wait().success(), "{}", load.stderr_lines().join("\n"));
     let listed = devices_json(&server.url);
     assert_eq!(listed.len(), devices);
+
+    // What Prometheus scrapes says the same.
+    let metrics = http_get(&format!("{}/metrics", server.http_url));
+    for line in [
+        "parc_reports_total{kind=\"full\",result=\"stored\"} 100",
+        "parc_reports_total{kind=\"delta\",result=\"stored\"} 200",
+        "parc_ingest_seconds_count 300",
+        "parc_devices{last_seen=\"1h\"} 100",
+        "parc_devices{last_seen=\"never\"} 0",
+        "parc_write_queue_depth 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "no {line:?} in\n{metrics}");
+    }
+    assert_eq!(http_get(&format!("{}/healthz", server.http_url)), "ok\n");
 
     // History holds exactly the upgrades: free space and uptime changed on
     // every PC and are not history.

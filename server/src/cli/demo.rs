@@ -26,6 +26,10 @@ pub struct DemoArgs {
     /// Where the server listens; when the default is taken, a free port is used.
     #[arg(long)]
     listen: Option<SocketAddr>,
+    /// Where /metrics and /healthz are served; when the default is taken, a
+    /// free port is used.
+    #[arg(long)]
+    http_listen: Option<SocketAddr>,
     /// Folder for the database and the agent's state (default: a new folder
     /// under the system's temporary directory).
     #[arg(long)]
@@ -42,17 +46,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let storage = Arc::new(Storage::open(&db_path)?);
     let secret = hex::encode(rand::rng().random::<[u8; 16]>());
 
-    let listener = bind(args.listen).await?;
+    let listener = bind(args.listen, parc_proto::DEFAULT_GRPC_ADDR).await?;
     let address = listener.local_addr()?;
     let server_url = format!("http://{address}");
+    let http_listener = bind(args.http_listen, crate::config::DEFAULT_HTTP_ADDR).await?;
+    let metrics_url = format!("http://{}/metrics", http_listener.local_addr()?);
     let state = Arc::new(AppState::new(storage, &secret, Duration::from_secs(3600)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    // The HTTP side ends with the process: the demo stops on Ctrl-C.
+    tokio::spawn(crate::http::serve(http_listener, state.clone(), std::future::pending()));
     let server = tokio::spawn(serve(listener, state, async {
         let _ = stopped.await;
     }));
 
     println!("Parc demo");
     println!("  server      {server_url}  (database {})", db_path.display());
+    println!("  metrics     {metrics_url}");
 
     let agent = RunOptions {
         server_url: server_url.clone(),
@@ -89,6 +98,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  parc --server {server_url} device {}        # this PC", ack.device_id);
     println!("  parc --server {server_url} device {pick}");
     println!("  grpcurl -plaintext {address} list          # reflection is on");
+    println!("  curl -s {metrics_url}");
     println!("\nServing until Ctrl-C.");
 
     tokio::select! {
@@ -106,14 +116,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn bind(wanted: Option<SocketAddr>) -> anyhow::Result<TcpListener> {
+async fn bind(wanted: Option<SocketAddr>, default: &str) -> anyhow::Result<TcpListener> {
     if let Some(address) = wanted {
         return TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"));
     }
-    match TcpListener::bind(parc_proto::DEFAULT_GRPC_ADDR).await {
+    match TcpListener::bind(default).await {
         Ok(listener) => Ok(listener),
         Err(error) => {
-            eprintln!("note: {} is taken ({error}); using a free port", parc_proto::DEFAULT_GRPC_ADDR);
+            eprintln!("note: {default} is taken ({error}); using a free port");
             TcpListener::bind("127.0.0.1:0").await.context("cannot listen on any loopback port")
         }
     }
