@@ -263,7 +263,18 @@ fn update_summary(
     let mut summary: DeviceSummary = db
         .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"))?
         .query_row([device_id], super::read::summary_from_row)?;
+    let before = summary.clone();
     summary.fill_from(inventory);
+    if inventory.system.is_none() && summary == before {
+        // Most delta reports: nothing listed changed. Setting only what
+        // moves spares the indexes on the identity columns.
+        db.prepare_cached(
+            "UPDATE devices SET last_seen_at = ?1, last_sequence = ?2, agent_version = ?3, collected_at = ?4, \
+             resync_requested = CASE WHEN ?5 THEN 0 ELSE resync_requested END WHERE id = ?6",
+        )?
+        .execute(params![now, sequence, inventory.agent_version, inventory.collected_at, full, device_id])?;
+        return Ok(());
+    }
     let smbios_uuid = inventory.system.as_ref().map(|s| s.smbios_uuid.as_str());
     db.prepare_cached(
         "UPDATE devices SET hostname = ?1, last_seen_at = ?2, last_sequence = ?3, os_name = ?4, \
