@@ -202,8 +202,9 @@ fn run<C: WriterState>(connection: Connection, receiver: Receiver<Work<C>>, stat
 }
 
 /// Runs a batch in one transaction and sends every reply once it is durable
-/// (or failed). When a job fails, the batch is rolled back and every job
-/// runs again alone.
+/// (or failed). When a job fails, or the shared writes or the commit of a
+/// batch of several jobs fail, the batch is rolled back and every job runs
+/// again alone.
 fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batch: Vec<Work<C>>) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, "cannot begin a write transaction");
