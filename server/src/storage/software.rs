@@ -224,17 +224,7 @@ pub(super) fn devices_with(db: &Connection, name: &str) -> Result<Vec<(u64, Soft
          WHERE s.name = ?1 AND l.block = b.block AND l.software_id = s.id",
     )?;
     let rows = statement.query_map([name], |row| {
-        Ok((
-            SoftwarePackage {
-                name: row.get(0)?,
-                version: row.get(1)?,
-                publisher: row.get(2)?,
-                architecture: row.get(3)?,
-                ..SoftwarePackage::default()
-            },
-            row.get::<_, i64>(4)?,
-            row.get::<_, i64>(5)?,
-        ))
+        Ok((catalogue_package(row, 0)?, row.get::<_, i64>(4)?, row.get::<_, i64>(5)?))
     })?;
     let mut found = Vec::new();
     for row in rows {
@@ -258,6 +248,18 @@ fn ids_json(ids: &[i64]) -> String {
     json
 }
 
+/// A catalogue entry from four columns (name, version, publisher,
+/// architecture) starting at `first`.
+fn catalogue_package(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<SoftwarePackage> {
+    Ok(SoftwarePackage {
+        name: row.get(first)?,
+        version: row.get(first + 1)?,
+        publisher: row.get(first + 2)?,
+        architecture: row.get(first + 3)?,
+        ..SoftwarePackage::default()
+    })
+}
+
 /// Catalogue entries by id (name, version, publisher, architecture).
 fn catalogue_rows(db: &Connection, ids: &[i64]) -> Result<HashMap<i64, SoftwarePackage>, StorageError> {
     if ids.is_empty() {
@@ -266,18 +268,8 @@ fn catalogue_rows(db: &Connection, ids: &[i64]) -> Result<HashMap<i64, SoftwareP
     let mut statement = db.prepare_cached(
         "SELECT id, name, version, publisher, architecture FROM software WHERE id IN (SELECT value FROM json_each(?1))",
     )?;
-    let rows = statement.query_map([ids_json(ids)], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            SoftwarePackage {
-                name: row.get(1)?,
-                version: row.get(2)?,
-                publisher: row.get(3)?,
-                architecture: row.get(4)?,
-                ..SoftwarePackage::default()
-            },
-        ))
-    })?;
+    let rows = statement
+        .query_map([ids_json(ids)], |row| Ok((row.get::<_, i64>(0)?, catalogue_package(row, 1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
