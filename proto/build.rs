@@ -4,8 +4,12 @@
 use prost::Message;
 use std::path::PathBuf;
 
-const PROTOS: &[&str] =
-    &["proto/parc/v1/inventory.proto", "proto/parc/v1/agent.proto", "proto/parc/v1/fleet.proto"];
+const PROTOS: &[&str] = &[
+    "proto/parc/v1/inventory.proto",
+    "proto/parc/v1/agent.proto",
+    "proto/parc/v1/readiness.proto",
+    "proto/parc/v1/fleet.proto",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     for proto in PROTOS {

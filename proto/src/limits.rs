@@ -40,3 +40,11 @@ pub const MAX_SHORT_LIST: usize = 32;
 pub const MAX_HISTORY_ENTRIES: u32 = 10_000;
 /// History entries when the request says 0.
 pub const DEFAULT_HISTORY_ENTRIES: u32 = 1000;
+
+/// Largest spreadsheet an import takes in one message (the rest of the
+/// message's 4 MiB is headroom).
+pub const MAX_IMPORT_BYTES: usize = MAX_MESSAGE_BYTES - 64 * 1024;
+/// Most reasons per dimension a readiness summary lists.
+pub const MAX_TOP_REASONS: u32 = 50;
+/// Longest trend a client may ask for, in days.
+pub const MAX_TREND_DAYS: u32 = 3660;

@@ -77,7 +77,9 @@ pub fn parse_sites(file: &str, bytes: &[u8]) -> Result<Vec<Site>, ImportError> {
             .map(|s| Subnet::parse(s).map_err(|message| row.error("subnets", message)))
             .collect::<Result<Vec<_>, _>>()?;
         if subnets.len() > MAX_SUBNETS_PER_SITE {
-            return Err(row.error("subnets", format!("{} subnets, at most {MAX_SUBNETS_PER_SITE}", subnets.len())));
+            return Err(
+                row.error("subnets", format!("{} subnets, at most {MAX_SUBNETS_PER_SITE}", subnets.len()))
+            );
         }
         sites.push(Site {
             code: code.to_string(),
@@ -149,8 +151,10 @@ impl<'f> Table<'f> {
             file_error(format!("line {line} is not UTF-8 text: save the file as CSV UTF-8"))
         })?;
         let header_line = text.lines().next().unwrap_or_default();
-        let delimiter = if header_line.matches(';').count() > header_line.matches(',').count() { b';' } else { b',' };
-        let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
+        let delimiter =
+            if header_line.matches(';').count() > header_line.matches(',').count() { b';' } else { b',' };
+        let mut reader =
+            csv::ReaderBuilder::new().delimiter(delimiter).flexible(false).from_reader(text.as_bytes());
         let headers = reader.headers().map_err(|e| file_error(format!("header: {e}")))?.clone();
         let mut index: Vec<(&'static str, usize)> = Vec::new();
         for (position, header) in headers.iter().enumerate() {
@@ -221,7 +225,12 @@ fn csv_reason(error: &csv::Error) -> String {
 
 impl Row<'_> {
     fn error(&self, column: &str, message: String) -> ImportError {
-        ImportError::Cell { file: self.file.to_string(), line: self.line, column: column.to_string(), message }
+        ImportError::Cell {
+            file: self.file.to_string(),
+            line: self.line,
+            column: column.to_string(),
+            message,
+        }
     }
 
     /// The cell's text, "" for an absent optional column.
@@ -253,7 +262,8 @@ impl Row<'_> {
             }
             parc_model::civil::to_days(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
         });
-        day.map(Some).ok_or_else(|| self.error(column, format!("'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")))
+        day.map(Some)
+            .ok_or_else(|| self.error(column, format!("'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")))
     }
 
     fn yes_no(&self, column: &'static str) -> Result<Option<bool>, ImportError> {
@@ -271,7 +281,8 @@ impl Row<'_> {
 mod tests {
     use super::*;
 
-    const SITES: &str = "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
+    const SITES: &str =
+        "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
         MDS-ETAMPES;MDS d'Étampes;MDS;1 rue X, Étampes;copper;20;1;planned:2027-03-01;none;10.20.0.0/16;SUD\n\
         SIEGE;Hôtel du Département;siège;Évry;ftto;1000;1000;live;deployed;10.1.0.0/16 10.2.0.0/16;NORD\n";
 
@@ -309,11 +320,16 @@ mod tests {
             "sites.csv line 2, column wan_link: 'fiber' is not one of ftto, ftth, copper, 4g, none"
         );
         let bad = SITES.replace("10.2.0.0/16", "10.2.3.0/16");
-        assert!(error_of(&bad).starts_with("sites.csv line 3, column subnets: '10.2.3.0/16' has host bits set"));
+        assert!(
+            error_of(&bad).starts_with("sites.csv line 3, column subnets: '10.2.3.0/16' has host bits set")
+        );
         let bad = SITES.replace("planned:2027-03-01", "planned");
         assert!(error_of(&bad).starts_with("sites.csv line 2, column fibre:"));
         let bad = SITES.replace(";20;", ";vingt;");
-        assert_eq!(error_of(&bad), "sites.csv line 2, column down_mbps: 'vingt' is not a whole number (Mb/s)");
+        assert_eq!(
+            error_of(&bad),
+            "sites.csv line 2, column down_mbps: 'vingt' is not a whole number (Mb/s)"
+        );
     }
 
     #[test]
@@ -326,7 +342,10 @@ mod tests {
         assert_eq!(error_of(missing), "sites.csv: header: the required column 'wifi' is missing");
         let short = format!("{SITES}CTR;Dépôt;depot\n");
         assert_eq!(error_of(&short), "sites.csv: line 4: 3 fields where the header has 11");
-        assert!(parse_sites("sites.csv", b"code;name\n\xff\xfe;x\n").expect_err("latin-1").to_string().contains("line 2 is not UTF-8"));
+        assert!(parse_sites("sites.csv", b"code;name\n\xff\xfe;x\n")
+            .expect_err("latin-1")
+            .to_string()
+            .contains("line 2 is not UTF-8"));
     }
 
     #[test]
@@ -345,8 +364,14 @@ mod tests {
             "assets.csv line 4, column serial_number: 'PF1ABC' is already on line 2"
         );
         let bad = text.replace("oui", "maybe");
-        assert!(parse_assets("assets.csv", bad.as_bytes()).expect_err("bad").to_string().contains("column teleworker"));
+        assert!(parse_assets("assets.csv", bad.as_bytes())
+            .expect_err("bad")
+            .to_string()
+            .contains("column teleworker"));
         let bad = text.replace("14/03/2019", "2019-02-30");
-        assert!(parse_assets("assets.csv", bad.as_bytes()).expect_err("bad").to_string().contains("line 2, column purchase_date"));
+        assert!(parse_assets("assets.csv", bad.as_bytes())
+            .expect_err("bad")
+            .to_string()
+            .contains("line 2, column purchase_date"));
     }
 }

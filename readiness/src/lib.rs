@@ -4,14 +4,16 @@
 //! I/O and no clock: the caller passes "today".
 
 pub mod age;
-pub mod cpu;
 pub mod asset;
+pub mod cpu;
 pub mod import;
-pub mod site;
 pub mod policy;
 pub mod rules;
+pub mod site;
 pub mod summary;
 
 pub use policy::Policy;
-pub use rules::{evaluate, DeviceInput, DeviceReadiness, Dimension, Outcome, Reason, ReasonKind, SiteContext, State};
+pub use rules::{
+    evaluate, DeviceInput, DeviceReadiness, Dimension, Outcome, Reason, ReasonKind, SiteContext, State,
+};
 pub mod view;

@@ -135,7 +135,7 @@ impl Default for Policy {
             telework: TeleworkPolicy::default(),
             security: SecurityPolicy::default(),
             // Microsoft lifecycle (Enterprise/Education servicing for
-            // Windows 11), Debian and Ubuntu standard support.
+            // Windows 11), Debian LTS, Ubuntu standard support.
             os_support: vec![
                 os("Windows", "7", "2020-01-14"),
                 os("Windows", "8.1", "2023-01-10"),
@@ -145,10 +145,10 @@ impl Default for Policy {
                 os("Windows", "11 (23H2)", "2026-11-10"),
                 os("Windows", "11 (24H2)", "2027-10-12"),
                 os("Windows", "11 (25H2)", "2028-10-10"),
-                os("Debian", "10", "2022-09-10"),
-                os("Debian", "11", "2024-08-14"),
-                os("Debian", "12", "2026-06-10"),
-                os("Debian", "13", "2028-08-09"),
+                os("Debian", "10", "2024-06-30"),
+                os("Debian", "11", "2026-08-31"),
+                os("Debian", "12", "2028-06-30"),
+                os("Debian", "13", "2030-06-30"),
                 os("Ubuntu", "20.04", "2025-05-31"),
                 os("Ubuntu", "22.04", "2027-06-01"),
                 os("Ubuntu", "24.04", "2029-05-31"),
@@ -277,7 +277,11 @@ impl Policy {
                 .unwrap_or_default();
             PolicyError { file: file.to_string(), location, message: e.message().to_string() }
         })?;
-        policy.validate().map_err(|message| PolicyError { file: file.to_string(), location: String::new(), message })?;
+        policy.validate().map_err(|message| PolicyError {
+            file: file.to_string(),
+            location: String::new(),
+            message,
+        })?;
         Ok(policy)
     }
 
@@ -340,7 +344,9 @@ impl Policy {
     pub fn os_support_end(&self, name: &str, version: &str) -> Option<(i64, &OsSupport)> {
         self.os_support
             .iter()
-            .filter(|entry| starts_with_ignore_case(name, &entry.name) && version_matches(version, &entry.version))
+            .filter(|entry| {
+                starts_with_ignore_case(name, &entry.name) && version_matches(version, &entry.version)
+            })
             .max_by_key(|entry| entry.version.len())
             .and_then(|entry| parc_model::civil::parse_iso(&entry.end).map(|day| (day, entry)))
     }
@@ -390,12 +396,17 @@ mod tests {
 
     #[test]
     fn mistakes_name_the_file_the_place_and_the_key() {
-        let error = Policy::from_toml("p.toml", "[replacement]\nmin_ram_gb = 16\nmax_age = 4\n").expect_err("unknown key");
+        let error = Policy::from_toml("p.toml", "[replacement]\nmin_ram_gb = 16\nmax_age = 4\n")
+            .expect_err("unknown key");
         assert!(error.to_string().starts_with("p.toml line 3, column 1: unknown field `max_age`"), "{error}");
-        let error = Policy::from_toml("p.toml", "[wifi]\nmin_standard = \"wifi5\"\n").expect_err("bad standard");
+        let error =
+            Policy::from_toml("p.toml", "[wifi]\nmin_standard = \"wifi5\"\n").expect_err("bad standard");
         assert_eq!(error.to_string(), "p.toml: wifi.min_standard: 'wifi5' is not one of 802.11b, 802.11g, 802.11n, 802.11ac, 802.11ax, 802.11be");
-        let error = Policy::from_toml("p.toml", "[[os_support]]\nname = \"Windows\"\nversion = \"10\"\nend = \"soon\"\n")
-            .expect_err("bad date");
+        let error = Policy::from_toml(
+            "p.toml",
+            "[[os_support]]\nname = \"Windows\"\nversion = \"10\"\nend = \"soon\"\n",
+        )
+        .expect_err("bad date");
         assert_eq!(error.to_string(), "p.toml: os_support[0].end: 'soon' is not a date (YYYY-MM-DD)");
         let error = Policy::from_toml("p.toml", "[softphone]\nmin_cores = \"two\"\n").expect_err("bad type");
         assert!(error.to_string().starts_with("p.toml line 2, column 13:"), "{error}");
@@ -404,11 +415,12 @@ mod tests {
     #[test]
     fn the_most_specific_os_entry_wins() {
         let policy = Policy::default();
-        let end = |name, version| policy.os_support_end(name, version).map(|(day, _)| parc_model::civil::iso(day));
+        let end =
+            |name, version| policy.os_support_end(name, version).map(|(day, _)| parc_model::civil::iso(day));
         assert_eq!(end("Windows", "11 (23H2)").as_deref(), Some("2026-11-10"));
         assert_eq!(end("Windows", "10 (22H2)").as_deref(), Some("2025-10-14"));
         assert_eq!(end("Windows", "7 SP1").as_deref(), Some("2020-01-14"));
-        assert_eq!(end("Debian GNU/Linux", "12").as_deref(), Some("2026-06-10"));
+        assert_eq!(end("Debian GNU/Linux", "12").as_deref(), Some("2028-06-30"));
         assert_eq!(end("Windows", "11 (26H1)"), None);
         assert_eq!(end("Windows", "100"), None);
         assert_eq!(end("FreeBSD", "14"), None);

@@ -71,7 +71,8 @@ pub enum WanLink {
 }
 
 impl WanLink {
-    pub const ALL: [WanLink; 5] = [WanLink::Ftto, WanLink::Ftth, WanLink::Copper, WanLink::FourG, WanLink::None];
+    pub const ALL: [WanLink; 5] =
+        [WanLink::Ftto, WanLink::Ftth, WanLink::Copper, WanLink::FourG, WanLink::None];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -154,8 +155,9 @@ impl Subnet {
     /// such as 10.20.1.0/16 is caught rather than silently widened.
     pub fn parse(text: &str) -> Result<Subnet, String> {
         let text = text.trim();
-        let (address, prefix) =
-            text.split_once('/').ok_or_else(|| format!("'{text}' is not a CIDR network (such as 10.20.0.0/16)"))?;
+        let (address, prefix) = text
+            .split_once('/')
+            .ok_or_else(|| format!("'{text}' is not a CIDR network (such as 10.20.0.0/16)"))?;
         let network: IpAddr = address.parse().map_err(|_| format!("'{address}' is not an IP address"))?;
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix: u8 = prefix
@@ -408,7 +410,8 @@ mod tests {
 
     #[test]
     fn the_longest_matching_subnet_wins() {
-        let sites = [site("WIDE", &["10.0.0.0/8"]), site("MDS", &["10.20.0.0/16"]), site("ROOM", &["10.20.5.0/24"])];
+        let sites =
+            [site("WIDE", &["10.0.0.0/8"]), site("MDS", &["10.20.0.0/16"]), site("ROOM", &["10.20.5.0/24"])];
         let place_of = |address: &str| place(&sites, &[address.to_string()]).map(|s| s.code.as_str());
         assert_eq!(place_of("10.20.5.7/16"), Some("ROOM"));
         assert_eq!(place_of("10.20.6.7"), Some("MDS"));
@@ -438,7 +441,10 @@ mod tests {
     fn rollouts_read_english_and_french() {
         assert_eq!(Rollout::parse("Live"), Ok(Rollout::Done));
         assert_eq!(Rollout::parse("déployé"), Ok(Rollout::Done));
-        assert_eq!(Rollout::parse("planned:2027-03-01"), Ok(Rollout::Planned(parc_model::civil::to_days(2027, 3, 1).expect("date"))));
+        assert_eq!(
+            Rollout::parse("planned:2027-03-01"),
+            Ok(Rollout::Planned(parc_model::civil::to_days(2027, 3, 1).expect("date")))
+        );
         assert_eq!(Rollout::parse("not planned"), Ok(Rollout::None));
         assert!(Rollout::parse("planned").is_err());
         assert!(Rollout::parse("soon").is_err());

@@ -61,11 +61,14 @@ pub struct GroupSummary {
     pub replacement_groups: GroupCounts,
 }
 
+/// Devices per reason code, with the reason's label.
+type ReasonTally = HashMap<Cow<'static, str>, (Cow<'static, str>, u64)>;
+
 #[derive(Default)]
 struct Accumulator {
     devices: u64,
     counts: [Counts; 6],
-    reasons: [HashMap<Cow<'static, str>, (Cow<'static, str>, u64)>; 6],
+    reasons: [ReasonTally; 6],
     groups: GroupCounts,
 }
 
@@ -126,7 +129,11 @@ impl Summarizer {
                             .collect();
                         reasons.sort_by(|a, b| b.devices.cmp(&a.devices).then(a.code.cmp(&b.code)));
                         reasons.truncate(top);
-                        DimensionSummary { dimension: *dimension, counts: group.counts[index], top_reasons: reasons }
+                        DimensionSummary {
+                            dimension: *dimension,
+                            counts: group.counts[index],
+                            top_reasons: reasons,
+                        }
                     })
                     .collect(),
             })
@@ -135,7 +142,10 @@ impl Summarizer {
 }
 
 /// Sums device results by key; groups come out sorted by key.
-pub fn summarize<'a>(results: impl IntoIterator<Item = (&'a str, &'a DeviceReadiness)>, top: usize) -> Vec<GroupSummary> {
+pub fn summarize<'a>(
+    results: impl IntoIterator<Item = (&'a str, &'a DeviceReadiness)>,
+    top: usize,
+) -> Vec<GroupSummary> {
     let mut summarizer = Summarizer::default();
     for (key, readiness) in results {
         summarizer.add(key, readiness);

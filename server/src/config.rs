@@ -18,6 +18,10 @@ pub struct ServeConfig {
     pub write_queue: usize,
     pub enroll_secret: String,
     pub report_interval: Duration,
+    /// The readiness policy, and the file it was read from (`None`: the
+    /// built-in defaults).
+    pub policy: parc_readiness::Policy,
+    pub policy_source: Option<PathBuf>,
 }
 
 /// The TOML file: every key optional, unknown keys refused.
@@ -31,6 +35,8 @@ pub struct ConfigFile {
     pub enroll_secret: Option<String>,
     /// A duration such as "1h" or "30m".
     pub report_interval: Option<String>,
+    /// The readiness policy file (`parc policy show --defaults` prints one).
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +77,7 @@ pub struct Overrides {
     pub write_queue: Option<usize>,
     pub enroll_secret: Option<String>,
     pub report_interval: Option<String>,
+    pub policy: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -121,6 +128,16 @@ impl ServeConfig {
                 humantime::format_duration(report_interval)
             )));
         }
+        let policy_source = overrides.policy.or(file.policy);
+        let policy = match &policy_source {
+            None => parc_readiness::Policy::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+                parc_readiness::Policy::from_toml(&path.display().to_string(), &text)
+                    .map_err(|e| ConfigError::Invalid(format!("policy {e}")))?
+            }
+        };
         Ok(ServeConfig {
             db,
             listen,
@@ -128,6 +145,8 @@ impl ServeConfig {
             write_queue,
             enroll_secret: enroll_secret.trim().to_string(),
             report_interval,
+            policy,
+            policy_source,
         })
     }
 }

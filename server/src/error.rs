@@ -14,6 +14,9 @@ pub enum ServerError {
     Unauthenticated(&'static str),
     #[error("{0}")]
     NotFound(String),
+    /// A request the server understood and refuses, with what is wrong.
+    #[error("{0}")]
+    Invalid(String),
     #[error("{0}")]
     Ambiguous(String),
     #[error("background task failed: {0}")]
@@ -26,6 +29,7 @@ impl From<ServerError> for tonic::Status {
             ServerError::InvalidArgument(e) => tonic::Status::invalid_argument(e.to_string()),
             ServerError::Unauthenticated(m) => tonic::Status::unauthenticated(m),
             ServerError::NotFound(m) => tonic::Status::not_found(m),
+            ServerError::Invalid(m) => tonic::Status::invalid_argument(m),
             ServerError::Ambiguous(m) => tonic::Status::failed_precondition(m),
             internal @ (ServerError::Storage(_) | ServerError::Task(_)) => {
                 tracing::error!(error = %internal, "internal error");

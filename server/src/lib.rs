@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod http;
 pub mod identity;
 pub mod metrics;
+pub mod readiness;
 pub mod sim;
 pub mod storage;
 pub mod summary;

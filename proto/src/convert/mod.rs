@@ -7,6 +7,7 @@
 
 mod device;
 mod inventory;
+pub mod readiness;
 mod software;
 #[cfg(test)]
 mod tests;

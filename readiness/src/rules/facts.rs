@@ -28,11 +28,8 @@ impl<'a> Facts<'a> {
         let inventory = device.inventory;
         let cpu = inventory.cpu.as_ref();
         let os = inventory.os.as_ref();
-        let bios_release_date = inventory
-            .system
-            .as_ref()
-            .map(|s| s.bios_release_date.as_str())
-            .filter(|date| !date.is_empty());
+        let bios_release_date =
+            inventory.system.as_ref().map(|s| s.bios_release_date.as_str()).filter(|date| !date.is_empty());
         let age = age::estimate(&AgeEvidence {
             purchase_day: device.asset.and_then(|a| a.purchase_day),
             cpu,
@@ -48,7 +45,9 @@ impl<'a> Facts<'a> {
             cpu,
             cpu_generation: cpu.and_then(cpu::identify),
             os,
-            os_support_end: os.and_then(|os| policy.os_support_end(&os.name, &os.version)).map(|(day, _)| day),
+            os_support_end: os
+                .and_then(|os| policy.os_support_end(&os.name, &os.version))
+                .map(|(day, _)| day),
             security: inventory.security.as_ref(),
             age,
         }
@@ -111,10 +110,15 @@ impl<'a> Facts<'a> {
     pub fn installed(&self, wanted: &[String]) -> Option<Option<String>> {
         let software = self.software?;
         let wanted: Vec<String> = wanted.iter().map(|w| w.to_lowercase()).filter(|w| !w.is_empty()).collect();
-        Some(software.iter().find(|name| {
-            let name = name.to_lowercase();
-            wanted.iter().any(|w| name.contains(w.as_str()))
-        }).cloned())
+        Some(
+            software
+                .iter()
+                .find(|name| {
+                    let name = name.to_lowercase();
+                    wanted.iter().any(|w| name.contains(w.as_str()))
+                })
+                .cloned(),
+        )
     }
 
     pub fn tpm_version(&self) -> Option<(u32, u32)> {

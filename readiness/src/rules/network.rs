@@ -33,7 +33,11 @@ pub(super) fn wifi_adapter(facts: &Facts<'_>, policy: &Policy) -> WifiAdapter {
     let rules = &policy.wifi;
     let mut checks = Checks::default();
     let Some(interfaces) = facts.inventory.network_interfaces.as_ref() else {
-        checks.missing("network_unknown", "network adapters unknown", facts.why_unknown(Section::NetworkInterfaces));
+        checks.missing(
+            "network_unknown",
+            "network adapters unknown",
+            facts.why_unknown(Section::NetworkInterfaces),
+        );
         return WifiAdapter { reasons: checks.reasons };
     };
     let wireless: Vec<_> = interfaces.iter().filter(|i| i.kind == InterfaceKind::Wireless).collect();
@@ -77,7 +81,11 @@ pub(super) fn wifi_adapter(facts: &Facts<'_>, policy: &Policy) -> WifiAdapter {
         ),
     }
     if rules.require_5ghz && !caps.bands.iter().any(|b| b == "5GHz") {
-        checks.blocks("wifi_no_5ghz", "no 5 GHz band", format!("{}: no 5 GHz band ({})", adapter.name, caps.bands.join(", ")));
+        checks.blocks(
+            "wifi_no_5ghz",
+            "no 5 GHz band",
+            format!("{}: no 5 GHz band ({})", adapter.name, caps.bands.join(", ")),
+        );
     }
     if rules.require_enterprise && !caps.wpa2_enterprise && !caps.wpa3_enterprise {
         checks.blocks(
@@ -89,35 +97,59 @@ pub(super) fn wifi_adapter(facts: &Facts<'_>, policy: &Policy) -> WifiAdapter {
     WifiAdapter { reasons: checks.reasons }
 }
 
+/// The codes and labels of a rollout's findings (Wi-Fi or fibre).
+struct RolloutFindings {
+    what: &'static str,
+    planned: (&'static str, &'static str),
+    not_planned: (&'static str, &'static str),
+}
+
+const WIFI_ROLLOUT: RolloutFindings = RolloutFindings {
+    what: "Wi-Fi",
+    planned: ("site_wifi_planned", "site Wi-Fi planned, not deployed"),
+    not_planned: ("site_wifi_none", "no Wi-Fi planned at the site"),
+};
+
+const FIBRE_ROLLOUT: RolloutFindings = RolloutFindings {
+    what: "fibre",
+    planned: ("site_fibre_planned", "site fibre planned, not live"),
+    not_planned: ("site_fibre_none", "no fibre planned at the site"),
+};
+
 /// The site's side of a rollout, as a finding.
 fn site_rollout(
     checks: &mut Checks,
     facts: &Facts<'_>,
     rollout: Option<Rollout>,
-    what: &'static str,
-    codes: (&'static str, &'static str, &'static str),
+    findings: &RolloutFindings,
 ) {
     let Some(site) = facts.site else {
-        checks.missing(codes.0, "site unknown", "no site: no subnet of a site matches its addresses".into());
+        checks.missing(
+            "site_unknown",
+            "site unknown",
+            "no site: no subnet of a site matches its addresses".into(),
+        );
         return;
     };
     match rollout {
         Some(Rollout::Done) | None => {}
         Some(Rollout::Planned(day)) => checks.blocks(
-            codes.1,
-            "site rollout planned",
-            format!("{what} at {} planned for {}", site.site.code, parc_model::civil::iso(day)),
+            findings.planned.0,
+            findings.planned.1,
+            format!("{} at {} planned for {}", findings.what, site.site.code, parc_model::civil::iso(day)),
         ),
-        Some(Rollout::None) => {
-            checks.blocks(codes.2, "site rollout not planned", format!("{what} at {} not planned", site.site.code))
-        }
+        Some(Rollout::None) => checks.blocks(
+            findings.not_planned.0,
+            findings.not_planned.1,
+            format!("{} at {} not planned", findings.what, site.site.code),
+        ),
     }
 }
 
 pub(super) fn wifi(facts: &Facts<'_>, adapter: &WifiAdapter) -> Outcome {
     let mut checks = Checks { reasons: adapter.reasons.clone() };
     let rollout = facts.site.map(|s| s.site.wifi);
-    site_rollout(&mut checks, facts, rollout, "Wi-Fi", ("site_unknown", "site_wifi_planned", "site_wifi_none"));
+    site_rollout(&mut checks, facts, rollout, &WIFI_ROLLOUT);
     checks.outcome(Dimension::Wifi)
 }
 
@@ -128,20 +160,29 @@ pub(super) fn fibre(facts: &Facts<'_>, policy: &Policy, adapter: &WifiAdapter) -
             checks.blocks(
                 "site_link_not_fibre",
                 "site link not fibre yet",
-                format!("fibre at {} is live but the link is still {}", site.site.code, site.site.wan_link.name()),
+                format!(
+                    "fibre at {} is live but the link is still {}",
+                    site.site.code,
+                    site.site.wan_link.name()
+                ),
             );
         }
     }
     let fibre = facts.site.map(|s| if s.site.wan_link.is_fibre() { Rollout::Done } else { s.site.fibre });
-    site_rollout(&mut checks, facts, fibre, "fibre", ("site_unknown", "site_fibre_planned", "site_fibre_none"));
+    site_rollout(&mut checks, facts, fibre, &FIBRE_ROLLOUT);
 
     // The PC's side: a gigabit wired link, or Wi-Fi that can take over.
     let min = policy.fibre.min_wired_mbps;
     match facts.inventory.network_interfaces.as_ref() {
-        None => checks.missing("network_unknown", "network adapters unknown", facts.why_unknown(Section::NetworkInterfaces)),
+        None => checks.missing(
+            "network_unknown",
+            "network adapters unknown",
+            facts.why_unknown(Section::NetworkInterfaces),
+        ),
         Some(interfaces) => {
             let wired: Vec<_> = interfaces.iter().filter(|i| i.kind == InterfaceKind::Wired).collect();
-            let fastest = wired.iter().filter_map(|i| i.link_speed_mbps.map(|s| (s, *i))).max_by_key(|(s, _)| *s);
+            let fastest =
+                wired.iter().filter_map(|i| i.link_speed_mbps.map(|s| (s, *i))).max_by_key(|(s, _)| *s);
             match (fastest, adapter.ready()) {
                 (Some((speed, _)), _) if speed >= min => {}
                 (_, Some(true)) => {}
@@ -152,7 +193,11 @@ pub(super) fn fibre(facts: &Facts<'_>, policy: &Policy, adapter: &WifiAdapter) -
                         format!("{}: link negotiated at {speed} Mb/s < {min} Mb/s: check the cable and the switch port", interface.name),
                     );
                     if wifi.is_none() {
-                        checks.missing("wifi_capabilities_unknown", "Wi-Fi capabilities unknown", "Wi-Fi adapter capabilities unknown".into());
+                        checks.missing(
+                            "wifi_capabilities_unknown",
+                            "Wi-Fi capabilities unknown",
+                            "Wi-Fi adapter capabilities unknown".into(),
+                        );
                     }
                 }
                 (None, None) => checks.missing(

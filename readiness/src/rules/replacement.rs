@@ -5,7 +5,7 @@
 use super::facts::Facts;
 use super::{gb, number, Checks, Dimension, Outcome};
 use crate::policy::{parse_version, Policy};
-use parc_model::{Firmware, SecureBoot, Section, StorageKind};
+use parc_model::{Firmware, Section, SecureBoot, StorageKind};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -71,7 +71,11 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Replacement {
                 );
             }
         }
-        None => tally.checks.missing("age_unknown", "age unknown", "age unknown: no purchase date, CPU or BIOS date".into()),
+        None => tally.checks.missing(
+            "age_unknown",
+            "age unknown",
+            "age unknown: no purchase date, CPU or BIOS date".into(),
+        ),
     }
 
     windows11(facts, policy, &mut tally);
@@ -81,7 +85,11 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Replacement {
             tally.fixable = true;
             tally.score += weights.ram_below_min;
             let ram = facts.ram_bytes().map(gb).unwrap_or_default();
-            tally.checks.blocks("ram_below_min", "RAM below the minimum", format!("RAM {ram} GB < {} GB", number(rules.min_ram_gb)));
+            tally.checks.blocks(
+                "ram_below_min",
+                "RAM below the minimum",
+                format!("RAM {ram} GB < {} GB", number(rules.min_ram_gb)),
+            );
         }
         Some(true) => {}
         None => tally.checks.missing("ram_unknown", "RAM unknown", facts.why_unknown(Section::Memory)),
@@ -91,10 +99,18 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Replacement {
         Some((_, StorageKind::Hdd)) => {
             tally.fixable = true;
             tally.score += weights.hdd_system_disk;
-            tally.checks.blocks("hdd_system_disk", "system disk is a hard drive", "system disk is an HDD (slow): an SSD is expected".into());
+            tally.checks.blocks(
+                "hdd_system_disk",
+                "system disk is a hard drive",
+                "system disk is an HDD (slow): an SSD is expected".into(),
+            );
         }
         Some(_) => {}
-        None => tally.checks.missing("system_disk_unknown", "system disk unknown", facts.why_unknown(Section::Disks)),
+        None => tally.checks.missing(
+            "system_disk_unknown",
+            "system disk unknown",
+            facts.why_unknown(Section::Disks),
+        ),
     }
 
     match facts.battery_health() {
@@ -112,6 +128,8 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Replacement {
 
     if let (Some(end), Some(os)) = (facts.os_support_end, facts.os) {
         if end < facts.today {
+            // Hardware that can run a supported OS is upgraded, not replaced.
+            tally.fixable = true;
             tally.score += weights.os_out_of_support;
             tally.checks.blocks(
                 "os_out_of_support",
@@ -157,10 +175,15 @@ fn windows11(facts: &Facts<'_>, policy: &Policy, tally: &mut Tally) {
             "CPU generation unknown",
             format!("CPU '{}' is not in the CPU table: Windows 11 support unknown", cpu.model),
         ),
-        (None, None) => tally.checks.missing("windows11_cpu_unknown", "CPU generation unknown", facts.why_unknown(Section::Cpu)),
+        (None, None) => tally.checks.missing(
+            "windows11_cpu_unknown",
+            "CPU generation unknown",
+            facts.why_unknown(Section::Cpu),
+        ),
     }
     if let Some(cpu) = facts.cpu {
-        let missing: Vec<&str> = ["sse4_2", "popcnt"].into_iter().filter(|flag| !cpu.flags.iter().any(|f| f == flag)).collect();
+        let missing: Vec<&str> =
+            ["sse4_2", "popcnt"].into_iter().filter(|flag| !cpu.flags.iter().any(|f| f == flag)).collect();
         // Only a CPU that reported flags at all can be missing some.
         if !cpu.flags.is_empty() && !missing.is_empty() {
             not_eligible = true;
@@ -169,7 +192,11 @@ fn windows11(facts: &Facts<'_>, policy: &Policy, tally: &mut Tally) {
                 "CPU lacks instructions Windows 11 needs",
                 format!(
                     "CPU lacks {} (Windows 11 needs SSE4.2 and POPCNT)",
-                    missing.iter().map(|f| f.to_uppercase().replace('_', ".")).collect::<Vec<_>>().join(" and ")
+                    missing
+                        .iter()
+                        .map(|f| f.to_uppercase().replace('_', "."))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 ),
             );
         }
@@ -179,15 +206,24 @@ fn windows11(facts: &Facts<'_>, policy: &Policy, tally: &mut Tally) {
     match facts.tpm_version() {
         Some(version) if version < min_tpm => {
             fixable = true;
-            let found = if version == (0, 0) { "no TPM".to_string() } else { format!("TPM {}.{}", version.0, version.1) };
+            let found = if version == (0, 0) {
+                "no TPM".to_string()
+            } else {
+                format!("TPM {}.{}", version.0, version.1)
+            };
             tally.checks.blocks(
                 "windows11_tpm",
                 "TPM below Windows 11's minimum",
-                format!("{found} < TPM {}: enable the firmware TPM (PTT/fTPM) if the board has one", rules.min_tpm_version),
+                format!(
+                    "{found} < TPM {}: enable the firmware TPM (PTT/fTPM) if the board has one",
+                    rules.min_tpm_version
+                ),
             );
         }
         Some(_) => {}
-        None => tally.checks.missing("windows11_tpm_unknown", "TPM unknown", facts.why_unknown(Section::Security)),
+        None => {
+            tally.checks.missing("windows11_tpm_unknown", "TPM unknown", facts.why_unknown(Section::Security))
+        }
     }
     if let Some(security) = facts.security {
         match (security.firmware, security.secure_boot) {
@@ -196,16 +232,23 @@ fn windows11(facts: &Facts<'_>, policy: &Policy, tally: &mut Tally) {
                 tally.checks.blocks(
                     "windows11_uefi",
                     "legacy BIOS boot",
-                    "boots in legacy BIOS mode: convert the disk (MBR2GPT) and switch the firmware to UEFI".into(),
+                    "boots in legacy BIOS mode: convert the disk (MBR2GPT) and switch the firmware to UEFI"
+                        .into(),
                 );
             }
             (_, SecureBoot::Off) => {
                 fixable = true;
-                tally.checks.blocks("windows11_secure_boot", "Secure Boot off", "Secure Boot is off: enable it in the firmware".into());
+                tally.checks.blocks(
+                    "windows11_secure_boot",
+                    "Secure Boot off",
+                    "Secure Boot is off: enable it in the firmware".into(),
+                );
             }
-            (_, SecureBoot::Unknown) => {
-                tally.checks.missing("windows11_secure_boot_unknown", "Secure Boot unknown", "Secure Boot state unknown".into())
-            }
+            (_, SecureBoot::Unknown) => tally.checks.missing(
+                "windows11_secure_boot_unknown",
+                "Secure Boot unknown",
+                "Secure Boot state unknown".into(),
+            ),
             (_, SecureBoot::On) => {}
         }
     }
@@ -224,7 +267,11 @@ fn windows11(facts: &Facts<'_>, policy: &Policy, tally: &mut Tally) {
             tally.checks.blocks(
                 "windows11_disk",
                 "system disk below Windows 11's minimum",
-                format!("system disk {} GB < {} GB (Windows 11 minimum)", gb(size), number(rules.min_system_disk_gb)),
+                format!(
+                    "system disk {} GB < {} GB (Windows 11 minimum)",
+                    gb(size),
+                    number(rules.min_system_disk_gb)
+                ),
             );
         }
     }

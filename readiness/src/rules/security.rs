@@ -4,7 +4,7 @@
 use super::facts::Facts;
 use super::{Checks, Dimension, Outcome};
 use crate::policy::{parse_version, Policy};
-use parc_model::{SecureBoot, Section};
+use parc_model::{Section, SecureBoot};
 
 pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let rules = &policy.security;
@@ -36,21 +36,27 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
         if rules.require_secure_boot {
             match security.secure_boot {
                 SecureBoot::On => {}
-                SecureBoot::Off => checks.blocks("secure_boot_off", "Secure Boot off", "Secure Boot is off".into()),
+                SecureBoot::Off => {
+                    checks.blocks("secure_boot_off", "Secure Boot off", "Secure Boot is off".into())
+                }
                 SecureBoot::Unsupported => checks.blocks(
                     "secure_boot_unsupported",
                     "legacy BIOS boot",
                     "legacy BIOS boot: Secure Boot cannot be on".into(),
                 ),
-                SecureBoot::Unknown => {
-                    checks.missing("secure_boot_unknown", "Secure Boot unknown", "Secure Boot state unknown".into())
-                }
+                SecureBoot::Unknown => checks.missing(
+                    "secure_boot_unknown",
+                    "Secure Boot unknown",
+                    "Secure Boot state unknown".into(),
+                ),
             }
         }
     }
     let min_tpm = parse_version(&rules.min_tpm_version).unwrap_or((2, 0));
     match facts.tpm_version() {
-        Some((0, 0)) => checks.blocks("no_tpm", "no TPM", "no TPM: keys and BitLocker have no hardware protection".into()),
+        Some((0, 0)) => {
+            checks.blocks("no_tpm", "no TPM", "no TPM: keys and BitLocker have no hardware protection".into())
+        }
         Some(version) if version < min_tpm => checks.blocks(
             "tpm_old",
             "TPM below the minimum",

@@ -12,16 +12,26 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     let mut checks = Checks::default();
 
     match facts.inventory.peripherals.as_ref() {
-        None => checks.missing("audio_unknown", "audio devices unknown", facts.why_unknown(Section::Peripherals)),
+        None => {
+            checks.missing("audio_unknown", "audio devices unknown", facts.why_unknown(Section::Peripherals))
+        }
         Some(peripherals) => {
             if !peripherals.audio.iter().any(|a| a.capture) {
-                checks.blocks("no_microphone", "no microphone", "no audio capture device (microphone)".into());
+                checks.blocks(
+                    "no_microphone",
+                    "no microphone",
+                    "no audio capture device (microphone)".into(),
+                );
             }
             if !peripherals.audio.iter().any(|a| a.playback) {
                 checks.blocks("no_speaker", "no audio output", "no audio playback device".into());
             }
             if rules.require_headset && !peripherals.audio.iter().any(|a| a.headset) {
-                checks.blocks("no_headset", "no headset", "no headset (USB, Bluetooth hands-free or call-control)".into());
+                checks.blocks(
+                    "no_headset",
+                    "no headset",
+                    "no headset (USB, Bluetooth hands-free or call-control)".into(),
+                );
             }
         }
     }
@@ -39,7 +49,11 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
         Some(false) => checks.blocks(
             "softphone_ram",
             "RAM below the minimum for meetings",
-            format!("RAM {} GB < {} GB", facts.ram_bytes().map(gb).unwrap_or_default(), number(rules.min_ram_gb)),
+            format!(
+                "RAM {} GB < {} GB",
+                facts.ram_bytes().map(gb).unwrap_or_default(),
+                number(rules.min_ram_gb)
+            ),
         ),
         Some(true) => {}
         None => checks.missing("ram_unknown", "RAM unknown", facts.why_unknown(Section::Memory)),
@@ -57,7 +71,9 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
     }
 
     if let Some(site) = facts.site {
-        let calls = (u64::from(site.devices_on_site) * u64::from(rules.concurrent_calls_percent)).div_ceil(100).max(1);
+        let calls = (u64::from(site.devices_on_site) * u64::from(rules.concurrent_calls_percent))
+            .div_ceil(100)
+            .max(1);
         let needed_kbps = calls * u64::from(rules.call_kbps);
         let available_kbps = u64::from(site.site.up_mbps.min(site.site.down_mbps)) * 1000;
         if available_kbps == 0 {
@@ -79,7 +95,11 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Outcome {
             );
         }
     } else {
-        checks.missing("site_unknown", "site unknown", "no site: no subnet of a site matches its addresses".into());
+        checks.missing(
+            "site_unknown",
+            "site unknown",
+            "no site: no subnet of a site matches its addresses".into(),
+        );
     }
     checks.outcome(Dimension::Softphone)
 }

@@ -12,7 +12,9 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy, adapter: &WifiAdapter
     let mut checks = Checks::default();
     match facts.chassis() {
         Some(ChassisKind::Laptop | ChassisKind::Tablet) => {}
-        Some(other) => checks.blocks("not_a_laptop", "not a laptop", format!("a {} cannot go home", other.label())),
+        Some(other) => {
+            checks.blocks("not_a_laptop", "not a laptop", format!("a {} cannot go home", other.label()))
+        }
         None => checks.missing("chassis_unknown", "chassis unknown", facts.why_unknown(Section::System)),
     }
     match facts.battery_health() {
@@ -37,7 +39,11 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy, adapter: &WifiAdapter
                 checks.reasons.push(reason.clone());
             }
         }
-        None => checks.missing("wifi_capabilities_unknown", "Wi-Fi capabilities unknown", "Wi-Fi readiness unknown".into()),
+        None => checks.missing(
+            "wifi_capabilities_unknown",
+            "Wi-Fi capabilities unknown",
+            "Wi-Fi readiness unknown".into(),
+        ),
     }
     match facts.installed(&rules.vpn_clients) {
         Some(Some(_)) => {}
@@ -63,9 +69,13 @@ pub(super) fn encryption(facts: &Facts<'_>, checks: &mut Checks) {
             "system disk not encrypted",
             "system disk not encrypted (BitLocker or LUKS expected)".into(),
         ),
-        Some(DiskEncryption::Unknown) => {
-            checks.missing("encryption_unknown", "encryption unknown", "system disk encryption unknown".into())
+        Some(DiskEncryption::Unknown) => checks.missing(
+            "encryption_unknown",
+            "encryption unknown",
+            "system disk encryption unknown".into(),
+        ),
+        None => {
+            checks.missing("encryption_unknown", "encryption unknown", facts.why_unknown(Section::Security))
         }
-        None => checks.missing("encryption_unknown", "encryption unknown", facts.why_unknown(Section::Security)),
     }
 }

@@ -139,7 +139,10 @@ fn state(readiness: &DeviceReadiness, dimension: Dimension) -> State {
 }
 
 fn texts(readiness: &DeviceReadiness, dimension: Dimension) -> Vec<String> {
-    readiness.outcome(dimension).map(|o| o.reasons.iter().map(|r| r.text.clone()).collect()).unwrap_or_default()
+    readiness
+        .outcome(dimension)
+        .map(|o| o.reasons.iter().map(|r| r.text.clone()).collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -147,7 +150,12 @@ fn a_recent_equipped_laptop_is_ready_for_everything() {
     let soft = software();
     let readiness = check(&laptop(), Some(&site()), Some(&soft));
     for dimension in Dimension::ALL {
-        assert_eq!(state(&readiness, dimension), State::Ready, "{dimension}: {:?}", texts(&readiness, dimension));
+        assert_eq!(
+            state(&readiness, dimension),
+            State::Ready,
+            "{dimension}: {:?}",
+            texts(&readiness, dimension)
+        );
     }
     assert_eq!(readiness.replacement_group, ReplacementGroup::Ready);
     assert_eq!(readiness.replacement_score, 0);
@@ -159,7 +167,12 @@ fn ram_thresholds_are_inclusive_with_slack_for_reserved_memory() {
     let mut pc = laptop();
     pc.memory = Some(Memory { total_bytes: 8 * GIB - 400 * (1 << 20), modules: vec![] });
     let ready = check(&pc, Some(&site()), Some(&soft));
-    assert_eq!(state(&ready, Dimension::Softphone), State::Ready, "{:?}", texts(&ready, Dimension::Softphone));
+    assert_eq!(
+        state(&ready, Dimension::Softphone),
+        State::Ready,
+        "{:?}",
+        texts(&ready, Dimension::Softphone)
+    );
     pc.memory = Some(Memory { total_bytes: 4 * GIB, modules: vec![] });
     let four = check(&pc, Some(&site()), Some(&soft));
     assert_eq!(texts(&four, Dimension::Softphone), vec!["RAM 4 GB < 8 GB"]);
@@ -169,10 +182,14 @@ fn ram_thresholds_are_inclusive_with_slack_for_reserved_memory() {
     let two = check(&pc, Some(&site()), Some(&soft));
     assert!(texts(&two, Dimension::Replacement).contains(&"RAM 2 GB < 4 GB (Windows 11 minimum)".to_string()));
     pc.memory = None;
-    pc.unknown_sections = vec![UnknownSection { section: Section::Memory, reason: "WMI timed out after 20 s".into() }];
+    pc.unknown_sections =
+        vec![UnknownSection { section: Section::Memory, reason: "WMI timed out after 20 s".into() }];
     let unknown = check(&pc, Some(&site()), Some(&soft));
     assert_eq!(state(&unknown, Dimension::Softphone), State::Unknown);
-    assert_eq!(texts(&unknown, Dimension::Softphone), vec!["memory not readable on this PC: WMI timed out after 20 s"]);
+    assert_eq!(
+        texts(&unknown, Dimension::Softphone),
+        vec!["memory not readable on this PC: WMI timed out after 20 s"]
+    );
 }
 
 #[test]
@@ -182,10 +199,17 @@ fn windows11_fixable_and_replace_follow_microsofts_groups() {
     pc.security.as_mut().expect("security").secure_boot = SecureBoot::Off;
     let fixable = check(&pc, Some(&site()), Some(&soft));
     assert_eq!(fixable.replacement_group, ReplacementGroup::Fixable);
-    assert_eq!(texts(&fixable, Dimension::Replacement), vec!["Secure Boot is off: enable it in the firmware"]);
+    assert_eq!(
+        texts(&fixable, Dimension::Replacement),
+        vec!["Secure Boot is off: enable it in the firmware"]
+    );
     pc.security.as_mut().expect("security").tpm_version = "1.2".into();
     let tpm = check(&pc, Some(&site()), Some(&soft));
-    assert!(texts(&tpm, Dimension::Replacement)[0].starts_with("TPM 1.2 < TPM 2.0"), "{:?}", texts(&tpm, Dimension::Replacement));
+    assert!(
+        texts(&tpm, Dimension::Replacement)[0].starts_with("TPM 1.2 < TPM 2.0"),
+        "{:?}",
+        texts(&tpm, Dimension::Replacement)
+    );
     assert_eq!(texts(&tpm, Dimension::Security), vec!["Secure Boot is off", "TPM 1.2 < 2.0"]);
 
     let mut old = laptop();
@@ -195,7 +219,9 @@ fn windows11_fixable_and_replace_follow_microsofts_groups() {
     assert!(replace.replacement_score >= 30, "{}", replace.replacement_score);
     old.cpu.as_mut().expect("cpu").flags = vec!["lm".into()];
     let flags = check(&old, Some(&site()), Some(&soft));
-    assert!(texts(&flags, Dimension::Replacement).iter().any(|t| t == "CPU lacks SSE4.2 and POPCNT (Windows 11 needs SSE4.2 and POPCNT)"));
+    assert!(texts(&flags, Dimension::Replacement)
+        .iter()
+        .any(|t| t == "CPU lacks SSE4.2 and POPCNT (Windows 11 needs SSE4.2 and POPCNT)"));
 }
 
 #[test]
@@ -238,7 +264,8 @@ fn wifi_needs_ac_5ghz_enterprise_and_the_sites_rollout() {
     );
     // Wi-Fi 5 passes, with the advice to prefer Wi-Fi 6.
     let mut ac = laptop();
-    ac.network_interfaces.as_mut().expect("nics")[1].wifi.as_mut().expect("wifi").standards = vec!["802.11ac".into()];
+    ac.network_interfaces.as_mut().expect("nics")[1].wifi.as_mut().expect("wifi").standards =
+        vec!["802.11ac".into()];
     let mut planned = site();
     planned.wifi = Rollout::Planned(civil::to_days(2027, 3, 1).expect("date"));
     let ac_planned = check(&ac, Some(&planned), Some(&soft));
@@ -251,7 +278,10 @@ fn wifi_needs_ac_5ghz_enterprise_and_the_sites_rollout() {
     assert_eq!(state(&no_site, Dimension::Wifi), State::Unknown);
     let mut desktop = laptop();
     desktop.network_interfaces.as_mut().expect("nics").truncate(1);
-    assert_eq!(texts(&check(&desktop, Some(&site()), Some(&soft)), Dimension::Wifi), vec!["no Wi-Fi adapter"]);
+    assert_eq!(
+        texts(&check(&desktop, Some(&site()), Some(&soft)), Dimension::Wifi),
+        vec!["no Wi-Fi adapter"]
+    );
 }
 
 #[test]
@@ -260,7 +290,10 @@ fn fibre_wants_the_sites_fibre_and_a_gigabit_link_or_ready_wifi() {
     let mut copper = site();
     copper.wan_link = WanLink::Copper;
     copper.fibre = Rollout::Planned(civil::to_days(2027, 1, 15).expect("date"));
-    assert_eq!(texts(&check(&laptop(), Some(&copper), Some(&soft)), Dimension::Fibre), vec!["fibre at MDS-ETAMPES planned for 2027-01-15"]);
+    assert_eq!(
+        texts(&check(&laptop(), Some(&copper), Some(&soft)), Dimension::Fibre),
+        vec!["fibre at MDS-ETAMPES planned for 2027-01-15"]
+    );
     let mut slow = laptop();
     let nics = slow.network_interfaces.as_mut().expect("nics");
     nics[0].link_speed_mbps = Some(100);
@@ -336,7 +369,10 @@ fn security_checks_updates_support_and_reporting() {
     let readiness = check(&pc, Some(&site()), Some(&soft));
     assert_eq!(
         texts(&readiness, Dimension::Security),
-        vec!["Windows 10 (22H2) out of support since 2025-10-14", "last security update 46 days ago > 45 days"]
+        vec![
+            "Windows 10 (22H2) out of support since 2025-10-14",
+            "last security update 46 days ago > 45 days"
+        ]
     );
     pc.os.as_mut().expect("os").last_security_update = now() - 45 * 86_400;
     pc.os.as_mut().expect("os").version = "11 (25H2)".into();

@@ -30,7 +30,8 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve {
-        /// A TOML file with any of: db, listen, enroll_secret, report_interval.
+        /// A TOML file with any of: db, listen, http_listen, write_queue,
+        /// enroll_secret, report_interval, policy.
         #[arg(long, env = "PARC_CONFIG")]
         config: Option<PathBuf>,
         /// The SQLite database file (created if missing).
@@ -53,6 +54,10 @@ enum Command {
         /// How often agents report, such as "1h" or "30m" [default: 1h].
         #[arg(long, env = "PARC_REPORT_INTERVAL")]
         report_interval: Option<String>,
+        /// The readiness policy (TOML; `parc policy show --defaults` prints
+        /// one to start from) [default: the built-in thresholds].
+        #[arg(long, env = "PARC_POLICY")]
+        policy: Option<PathBuf>,
     },
     /// Copy the database to FILE while the server runs (SQLite's online
     /// backup: one consistent snapshot, checked before it replaces FILE).
@@ -91,14 +96,23 @@ fn main() -> ExitCode {
 
 async fn execute(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve { config, db, listen, http_listen, write_queue, enroll_secret, report_interval } => {
+        Command::Serve {
+            config,
+            db,
+            listen,
+            http_listen,
+            write_queue,
+            enroll_secret,
+            report_interval,
+            policy,
+        } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
                 None => ConfigFile::default(),
             };
             let config = ServeConfig::resolve(
                 file,
-                Overrides { db, listen, http_listen, write_queue, enroll_secret, report_interval },
+                Overrides { db, listen, http_listen, write_queue, enroll_secret, report_interval, policy },
             )?;
             let storage = Arc::new(Storage::open_with_queue(&config.db, config.write_queue)?);
             let listener = tokio::net::TcpListener::bind(config.listen)
@@ -110,8 +124,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             let http_address = http_listener.local_addr()?;
             tracing::info!(%address, %http_address, db = %config.db.display(), "parc-server listening");
-            let state = Arc::new(AppState::new(storage, &config.enroll_secret, config.report_interval));
+            let state = Arc::new(
+                AppState::new(storage, &config.enroll_secret, config.report_interval)
+                    .with_policy(config.policy, config.policy_source),
+            );
             let (stop, stopped) = tokio::sync::watch::channel(false);
+            let snapshots =
+                tokio::spawn(parc_server::readiness::take_daily_snapshots(state.clone(), stopped.clone()));
             let http = tokio::spawn(parc_server::http::serve(http_listener, state.clone(), async move {
                 let mut stopped = stopped;
                 let _ = stopped.wait_for(|stop| *stop).await;
@@ -119,6 +138,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let grpc =
                 serve(listener, state, parc_server::shutdown_signal()).await.context("gRPC server failed");
             let _ = stop.send(true);
+            let _ = snapshots.await;
             http.await.context("HTTP server task failed")?.context("HTTP server failed")?;
             grpc?;
             tracing::info!("parc-server stopped");

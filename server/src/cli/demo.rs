@@ -8,12 +8,16 @@ use crate::storage::Storage;
 use crate::summary::summarize;
 use anyhow::Context;
 use parc_agent::runner::{RetryPolicy, RunOptions};
+use parc_proto::pb;
 use rand::Rng;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+
+/// The demo département's sites, as a planner's spreadsheet exports them.
+const SAMPLE_SITES: &[u8] = include_bytes!("../../../samples/sites.csv");
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -55,7 +59,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // The HTTP side ends with the process: the demo stops on Ctrl-C.
     tokio::spawn(crate::http::serve(http_listener, state.clone(), std::future::pending()));
-    let server = tokio::spawn(serve(listener, state, async {
+    let server = tokio::spawn(serve(listener, state.clone(), async {
         let _ = stopped.await;
     }));
 
@@ -76,6 +80,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let started = Instant::now();
     let pcs = crate::sim::fleet::generate(args.seed, args.fleet_size, crate::now_unix());
+    let pcs_for_assets = pcs.clone();
     let simulated = crate::sim::driver::drive(&server_url, &secret, pcs, 32).await?;
     let elapsed = started.elapsed().as_secs_f64();
     println!(
@@ -89,14 +94,67 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     );
 
+    // The sites and the asset register go in as a person would import them.
+    let mut client = super::fleet_client(&server_url)?;
+    let sites = client
+        .import_sites(pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: SAMPLE_SITES.to_vec(),
+            dry_run: false,
+        })
+        .await
+        .map_err(|status| {
+            anyhow::anyhow!("importing samples/sites.csv: {}", parc_proto::status_text(&status))
+        })?
+        .into_inner();
+    let register = crate::sim::assets::assets_csv(&pcs_for_assets, args.seed);
+    std::fs::write(data_dir.join("assets.csv"), &register).context("writing the demo's assets.csv")?;
+    let assets = client
+        .import_assets(pb::ImportRequest {
+            file_name: "assets.csv".into(),
+            content: register.into_bytes(),
+            dry_run: false,
+        })
+        .await
+        .map_err(|status| anyhow::anyhow!("importing assets.csv: {}", parc_proto::status_text(&status)))?
+        .into_inner();
+    println!(
+        "  imported    {} sites (samples/sites.csv), {} assets ({} match a PC; {})",
+        sites.created + sites.updated + sites.unchanged,
+        assets.stored,
+        assets.matched,
+        data_dir.join("assets.csv").display()
+    );
+    let snapshot_state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        crate::readiness::snapshot_if_due(&snapshot_state.storage, &snapshot_state.policy, crate::now_unix())
+    })
+    .await
+    .context("readiness snapshot task")??;
+
     let devices = super::devices::fetch_all(&server_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("\nFleet summary\n{}", indent(&summarize(&devices).to_string()));
+    let readiness = client
+        .get_readiness(pb::GetReadinessRequest { by: "dimension".into(), top_reasons: 3 })
+        .await
+        .map_err(|status| anyhow::anyhow!("readiness: {}", parc_proto::status_text(&status)))?
+        .into_inner();
+    let groups = parc_proto::convert::readiness::readiness_groups_from_wire(readiness)?;
+    println!(
+        "Readiness\n{}",
+        indent(super::readiness::readiness_table(&groups, super::readiness::By::Dimension).trim_end())
+    );
     let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
     println!("Where to look next (in another terminal):");
     println!("  parc --server {server_url} devices");
     println!("  parc --server {server_url} devices --output csv > fleet.csv");
     println!("  parc --server {server_url} device {}        # this PC", ack.device_id);
-    println!("  parc --server {server_url} device {pick}");
+    println!("  parc --server {server_url} device {pick}         # with its readiness and reasons");
+    println!("  parc --server {server_url} readiness --by site");
+    println!("  parc --server {server_url} sites");
+    println!(
+        "  parc --server {server_url} sites set MDS-ETAMPES --fibre live --wan-link ftto --down 500 --up 500"
+    );
     println!("  grpcurl -plaintext {address} list          # reflection is on");
     println!("  curl -s {metrics_url}");
     println!("\nServing until Ctrl-C.");

@@ -95,7 +95,14 @@ pub async fn show(server: &str, wanted: &str, output: OutputFormat, software: bo
         };
     }
     match output {
-        OutputFormat::Table => emit(&device_detail(&device, now_unix()))?,
+        OutputFormat::Table => {
+            let mut text = device_detail(&device, now_unix());
+            if device.inventory.is_some() {
+                let view = super::readiness::fetch_device(server, &device.summary.id.to_string()).await?;
+                text.push_str(&super::readiness::device_block(&view));
+            }
+            emit(&text)?
+        }
         OutputFormat::Json => {
             emit(&format!("{}\n", serde_json::to_string_pretty(&device).map_err(anyhow::Error::from)?))?
         }

@@ -6,7 +6,9 @@ mod demo;
 mod devices;
 mod history;
 mod output;
+mod readiness;
 mod review;
+mod sites;
 
 use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
@@ -70,6 +72,55 @@ pub enum Command {
         #[arg(long)]
         all: bool,
     },
+    /// Sites: their WAN link and the fibre and Wi-Fi rollouts (`parc sites`
+    /// lists them).
+    Sites {
+        #[command(subcommand)]
+        command: Option<sites::SitesCommand>,
+    },
+    /// The asset register: what agents cannot know, joined on serial numbers.
+    Assets {
+        #[command(subcommand)]
+        command: AssetsCommand,
+    },
+    /// Put a device on a site by hand, overriding its subnet (or back to
+    /// placement by subnet with --by-subnet).
+    Assign {
+        /// A device id or hostname.
+        device: String,
+        /// The site code.
+        #[arg(long, required_unless_present = "by_subnet", conflicts_with = "by_subnet")]
+        site: Option<String>,
+        #[arg(long)]
+        by_subnet: bool,
+    },
+    /// Is the fleet ready for replacement, Wi-Fi, fibre, softphones,
+    /// telework and the security baseline? Counts ready / not ready /
+    /// unknown per dimension and the reasons that block most PCs.
+    Readiness {
+        /// How to group the counts.
+        #[arg(long, value_enum, default_value_t = readiness::By::Dimension)]
+        by: readiness::By,
+        /// How many blocking reasons to list per dimension.
+        #[arg(long, default_value_t = 3)]
+        top: u32,
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
+        /// Instead, the daily snapshots: ready PCs per dimension over time.
+        #[arg(long)]
+        trend: bool,
+        /// With --trend: one site only.
+        #[arg(long, requires = "trend")]
+        site: Option<String>,
+        /// With --trend: how many days back.
+        #[arg(long, default_value_t = 90, requires = "trend")]
+        days: u32,
+    },
+    /// The readiness rules' thresholds (one TOML file; defaults built in).
+    Policy {
+        #[command(subcommand)]
+        command: readiness::PolicyCommand,
+    },
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -88,6 +139,20 @@ pub enum Command {
         /// Reports in flight at once.
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AssetsCommand {
+    /// Import assets.csv (UTF-8, comma or semicolon): serial_number,
+    /// asset_tag, purchase_date, warranty_end, assigned_user, department,
+    /// teleworker. All rows or none. Unknown serials and serials that
+    /// several devices share are reported, never guessed.
+    Import {
+        file: std::path::PathBuf,
+        /// Check and show how rows meet the fleet, write nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -120,6 +185,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             devices::show(&cli.server, &device, output, software).await
         }
         Command::Resync { device, all } => review::resync(&cli.server, device, all).await,
+        Command::Sites { command } => {
+            let command = command.unwrap_or(sites::SitesCommand::List { output: OutputFormat::Table });
+            sites::run(&cli.server, command).await
+        }
+        Command::Assets { command: AssetsCommand::Import { file, dry_run } } => {
+            sites::import_assets(&cli.server, &file, dry_run).await
+        }
+        Command::Assign { device, site, .. } => sites::assign(&cli.server, device, site).await,
+        Command::Readiness { by, top, output, trend, site, days } => {
+            readiness::readiness(&cli.server, readiness::ReadinessArgs { by, top, output, trend, site, days })
+                .await
+        }
+        Command::Policy { command } => readiness::policy(&cli.server, command).await,
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());

@@ -5,6 +5,7 @@ use crate::error::ServerError;
 use crate::storage::{DeviceQuery, Storage};
 use parc_proto::convert::{device_summary_to_wire, device_to_wire, history_entry_to_wire};
 use parc_proto::limits::{DEFAULT_HISTORY_ENTRIES, DEFAULT_PAGE_SIZE, MAX_HISTORY_ENTRIES, MAX_PAGE_SIZE};
+use parc_proto::pb;
 use parc_proto::pb::fleet_service_server::FleetService;
 use parc_proto::pb::{
     Device, DeviceHistory, DuplicateGroup, GetDeviceHistoryRequest, GetDeviceRequest, ListDevicesRequest,
@@ -16,7 +17,7 @@ use tonic::{Request, Response, Status};
 
 #[derive(Debug)]
 pub struct FleetApi {
-    state: Arc<AppState>,
+    pub(super) state: Arc<AppState>,
 }
 
 impl FleetApi {
@@ -25,7 +26,7 @@ impl FleetApi {
     }
 
     /// Runs a blocking storage call off the async threads.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Storage) -> Result<T, ServerError> + Send + 'static,
     ) -> Result<T, Status> {
@@ -35,7 +36,7 @@ impl FleetApi {
 }
 
 /// A device named by id ("42") or hostname (case-insensitive).
-fn resolve_device(storage: &Storage, wanted: &str) -> Result<u64, ServerError> {
+pub(super) fn resolve_device(storage: &Storage, wanted: &str) -> Result<u64, ServerError> {
     if let Ok(id) = wanted.parse::<u64>() {
         return Ok(id);
     }
@@ -189,5 +190,75 @@ impl FleetService for FleetApi {
             .await?;
         tracing::info!(devices, "full resync requested");
         Ok(Response::new(RequestResyncResponse { devices }))
+    }
+
+    async fn import_sites(
+        &self,
+        request: Request<pb::ImportRequest>,
+    ) -> Result<Response<pb::ImportSitesResponse>, Status> {
+        self.do_import_sites(request).await
+    }
+
+    async fn list_sites(
+        &self,
+        _request: Request<pb::ListSitesRequest>,
+    ) -> Result<Response<pb::ListSitesResponse>, Status> {
+        self.do_list_sites().await
+    }
+
+    async fn get_site(
+        &self,
+        request: Request<pb::GetSiteRequest>,
+    ) -> Result<Response<pb::GetSiteResponse>, Status> {
+        self.do_get_site(request).await
+    }
+
+    async fn update_site(
+        &self,
+        request: Request<pb::UpdateSiteRequest>,
+    ) -> Result<Response<pb::UpdateSiteResponse>, Status> {
+        self.do_update_site(request).await
+    }
+
+    async fn assign_site(
+        &self,
+        request: Request<pb::AssignSiteRequest>,
+    ) -> Result<Response<pb::AssignSiteResponse>, Status> {
+        self.do_assign_site(request).await
+    }
+
+    async fn import_assets(
+        &self,
+        request: Request<pb::ImportRequest>,
+    ) -> Result<Response<pb::ImportAssetsResponse>, Status> {
+        self.do_import_assets(request).await
+    }
+
+    async fn get_policy(
+        &self,
+        _request: Request<pb::GetPolicyRequest>,
+    ) -> Result<Response<pb::GetPolicyResponse>, Status> {
+        self.do_get_policy().await
+    }
+
+    async fn get_readiness(
+        &self,
+        request: Request<pb::GetReadinessRequest>,
+    ) -> Result<Response<pb::GetReadinessResponse>, Status> {
+        self.do_get_readiness(request).await
+    }
+
+    async fn get_device_readiness(
+        &self,
+        request: Request<pb::GetDeviceReadinessRequest>,
+    ) -> Result<Response<pb::GetDeviceReadinessResponse>, Status> {
+        self.do_get_device_readiness(request).await
+    }
+
+    async fn get_readiness_trend(
+        &self,
+        request: Request<pb::GetReadinessTrendRequest>,
+    ) -> Result<Response<pb::GetReadinessTrendResponse>, Status> {
+        self.do_get_readiness_trend(request).await
     }
 }

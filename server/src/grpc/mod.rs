@@ -4,6 +4,7 @@
 
 mod agent;
 mod fleet;
+mod readiness;
 
 use crate::storage::Storage;
 use parc_proto::limits::MAX_MESSAGE_BYTES;
@@ -24,6 +25,10 @@ pub struct AppState {
     /// SHA-256 of the enrollment secret; compared in constant time.
     enroll_secret_hash: [u8; 32],
     pub report_interval: Duration,
+    /// The readiness policy in force, and the file it came from (`None`:
+    /// the built-in defaults).
+    pub policy: Arc<parc_readiness::Policy>,
+    pub policy_source: Option<std::path::PathBuf>,
 }
 
 impl AppState {
@@ -33,7 +38,20 @@ impl AppState {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             enroll_secret_hash: sha256(enroll_secret.as_bytes()),
             report_interval,
+            policy: Arc::new(parc_readiness::Policy::default()),
+            policy_source: None,
         }
+    }
+
+    /// Uses `policy`, read from `source`, instead of the defaults.
+    pub fn with_policy(
+        mut self,
+        policy: parc_readiness::Policy,
+        source: Option<std::path::PathBuf>,
+    ) -> AppState {
+        self.policy = Arc::new(policy);
+        self.policy_source = source;
+        self
     }
 
     fn secret_matches(&self, candidate: &str) -> bool {

@@ -22,6 +22,9 @@ pub const SIM_AGENT_VERSION: &str = "0.1.0-sim";
 pub struct SimPc {
     pub site: &'static SimSite,
     pub inventory: Inventory,
+    /// When the PC was bought: what the asset register knows and the
+    /// firmware does not.
+    pub purchase_year: i32,
 }
 
 /// Generates `count` PCs spread over the département's sites.
@@ -37,9 +40,9 @@ pub fn generate(seed: u64, count: usize, now_unix: i64) -> Vec<SimPc> {
             per_site_counter[site_index] += 1;
             let wants_laptop = rng.random_range(0..100) < site.laptop_percent;
             let model = pick_model(&mut rng, wants_laptop);
-            let inventory =
+            let (inventory, purchase_year) =
                 simulate_pc(&mut rng, site, model, per_site_counter[site_index], this_year, now_unix);
-            SimPc { site, inventory }
+            SimPc { site, inventory, purchase_year }
         })
         .collect()
 }
@@ -54,8 +57,8 @@ pub fn generate_one(seed: u64, index: u64, now_unix: i64) -> SimPc {
     let wants_laptop = rng.random_range(0..100) < site.laptop_percent;
     let model = pick_model(&mut rng, wants_laptop);
     let number = u32::try_from(index + 1).unwrap_or(u32::MAX);
-    let inventory = simulate_pc(&mut rng, site, model, number, year_of(now_unix), now_unix);
-    SimPc { site, inventory }
+    let (inventory, purchase_year) = simulate_pc(&mut rng, site, model, number, year_of(now_unix), now_unix);
+    SimPc { site, inventory, purchase_year }
 }
 
 fn pick_weighted(rng: &mut StdRng, weights: impl Iterator<Item = u32>, total: u32) -> usize {
@@ -83,7 +86,7 @@ fn simulate_pc(
     number: u32,
     this_year: i32,
     now_unix: i64,
-) -> Inventory {
+) -> (Inventory, i32) {
     let purchase_year = (model.launch_year + rng.random_range(0..=2)).min(this_year);
     let bios_year = (purchase_year + rng.random_range(0..=4)).min(this_year);
     let age = this_year - purchase_year;
@@ -103,7 +106,12 @@ fn simulate_pc(
         _ => *pick(rng, &[128, 256, 256, 512]),
     };
     let (os_version, build) = if model.launch_year >= 2018 && rng.random_range(0..100) < 55 {
-        ("11 (23H2)", "22631")
+        // Most upgraded PCs are on 24H2; a few lag on 23H2.
+        if rng.random_range(0..100) < 80 {
+            ("11 (24H2)", "26100")
+        } else {
+            ("11 (23H2)", "22631")
+        }
     } else if age >= 10 && rng.random_range(0..100) < 15 {
         ("7 SP1", "7601")
     } else {
@@ -212,7 +220,7 @@ fn simulate_pc(
     );
     let last_update_days =
         if rng.random_range(0..100) < 85 { rng.random_range(1..30) } else { rng.random_range(30..400) };
-    Inventory {
+    let inventory = Inventory {
         collected_at: now_unix,
         hostname,
         machine_id: hex_string(rng, 16),
@@ -323,7 +331,8 @@ fn simulate_pc(
         users: Some(Users { logged_in: vec![user.clone()], last_logged_in: user }),
         software: Some(software),
         unknown_sections: vec![],
-    }
+    };
+    (inventory, purchase_year)
 }
 
 fn pick<'a, T>(rng: &mut StdRng, options: &'a [T]) -> &'a T {

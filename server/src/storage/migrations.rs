@@ -115,6 +115,66 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: Some(super::ingest::move_v1_inventories),
     },
+    // 3: what agents cannot know. Sites (their WAN link and the fibre and
+    // Wi-Fi rollouts) with the history of every change, the asset register
+    // joined on serial numbers, manual site assignments, and the daily
+    // readiness counts behind `parc readiness --trend`.
+    Migration {
+        sql: r#"
+    CREATE TABLE sites (
+        code             TEXT    PRIMARY KEY,
+        name             TEXT    NOT NULL,
+        kind             TEXT    NOT NULL,
+        address          TEXT    NOT NULL,
+        wan_link         TEXT    NOT NULL,
+        down_mbps        INTEGER NOT NULL,
+        up_mbps          INTEGER NOT NULL,
+        fibre            TEXT    NOT NULL,
+        wifi             TEXT    NOT NULL,
+        subnets          TEXT    NOT NULL,
+        technician_group TEXT    NOT NULL,
+        updated_at       INTEGER NOT NULL
+    );
+    CREATE TABLE site_changes (
+        id               INTEGER PRIMARY KEY,
+        site_code        TEXT    NOT NULL REFERENCES sites (code),
+        at               INTEGER NOT NULL,
+        field            TEXT    NOT NULL,
+        before           TEXT    NOT NULL,
+        after            TEXT    NOT NULL,
+        source           TEXT    NOT NULL
+    );
+    CREATE INDEX site_changes_by_site ON site_changes (site_code, at);
+
+    CREATE TABLE assets (
+        serial_key       TEXT    PRIMARY KEY,
+        asset_tag        TEXT    NOT NULL,
+        purchase_day     INTEGER,
+        warranty_end_day INTEGER,
+        assigned_user    TEXT    NOT NULL,
+        department       TEXT    NOT NULL,
+        teleworker       INTEGER,
+        imported_at      INTEGER NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE device_sites (
+        device_id        INTEGER PRIMARY KEY REFERENCES devices (id),
+        site_code        TEXT    NOT NULL REFERENCES sites (code),
+        assigned_at      INTEGER NOT NULL
+    );
+
+    CREATE TABLE readiness_daily (
+        day              INTEGER NOT NULL,
+        site_code        TEXT    NOT NULL,
+        dimension        TEXT    NOT NULL,
+        ready            INTEGER NOT NULL,
+        not_ready        INTEGER NOT NULL,
+        unknown          INTEGER NOT NULL,
+        PRIMARY KEY (day, site_code, dimension)
+    ) WITHOUT ROWID;
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -16,12 +16,16 @@ mod codes;
 mod ingest;
 mod migrations;
 mod read;
+mod scan;
+mod sites;
 mod software;
 mod writer;
 
 pub use backup::{backup, restore, BackupSummary, DatabaseLock};
 pub use migrations::latest_version;
 pub use parc_proto::sections::SectionHash;
+pub use scan::ScannedDevice;
+pub use sites::{AssignOutcome, Joins, TrendPoint};
 pub use writer::WriterStats;
 
 use crate::identity::IdentityKey;

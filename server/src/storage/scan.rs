@@ -1,0 +1,145 @@
+//! Reading the whole fleet in one pass, for the rules that look at every
+//! device (readiness): each live device's summary and the inventory
+//! sections asked for, decoded one device at a time so memory stays flat.
+
+use super::codes::{section_code, section_from_code};
+use super::read::{decode_sections, summary_from_row};
+use super::{Storage, StorageError, SUMMARY_COLUMNS};
+use parc_model::{DeviceSummary, Inventory, Section, UnknownSection};
+use std::collections::HashMap;
+
+/// One device as a fleet scan sees it.
+pub struct ScannedDevice<'a> {
+    pub summary: &'a DeviceSummary,
+    /// The sections asked for (the others are `None`), with the unknown
+    /// sections and their reasons.
+    pub inventory: &'a Inventory,
+    /// Whether the device's software list is stored (its names come from
+    /// [`Storage::software_names_containing`]).
+    pub has_software: bool,
+}
+
+impl Storage {
+    /// Calls `visit` for every live device, in id order, with the listed
+    /// sections of its inventory. Devices that never reported come with an
+    /// empty inventory.
+    pub fn scan_devices(
+        &self,
+        sections: &[Section],
+        mut visit: impl FnMut(ScannedDevice<'_>),
+    ) -> Result<(), StorageError> {
+        let wanted: Vec<i64> = sections.iter().map(|s| section_code(*s)).collect();
+        self.read(|db| {
+            let mut summaries = db.prepare(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY id"
+            ))?;
+            let mut summaries = summaries.query_map([], summary_from_row)?;
+            // Only the wanted sections' content is read; the codes are our
+            // own integers, not input.
+            let codes = wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+            let mut rows = db.prepare(&format!(
+                "SELECT device_id, section, hash IS NOT NULL, CASE WHEN section IN ({codes}) THEN content END, \
+                 unknown_reason FROM device_sections ORDER BY device_id, section"
+            ))?;
+            let mut rows = rows.query([])?;
+            let mut pending = rows.next()?.map(section_row).transpose()?;
+            for summary in summaries.by_ref() {
+                let summary = summary?;
+                let mut bytes = Vec::new();
+                let mut present = Vec::new();
+                let mut unknown = Vec::new();
+                let mut has_software = false;
+                while let Some(row) = pending.take() {
+                    if row.device_id < summary.id {
+                        pending = rows.next()?.map(section_row).transpose()?;
+                        continue;
+                    }
+                    if row.device_id > summary.id {
+                        pending = Some(row);
+                        break;
+                    }
+                    if let Some(section) = section_from_code(row.section) {
+                        if section == Section::Software {
+                            has_software = row.has_content;
+                        } else if row.has_content && wanted.contains(&row.section) {
+                            present.push(section);
+                            bytes.extend(row.content.unwrap_or_default());
+                        }
+                        if let Some(reason) = row.unknown_reason {
+                            unknown.push(UnknownSection { section, reason });
+                        }
+                    }
+                    pending = rows.next()?.map(section_row).transpose()?;
+                }
+                let mut inventory = if bytes.is_empty() { Inventory::default() } else { decode_sections(summary.id, &bytes)? };
+                for section in Section::ALL {
+                    if !present.contains(&section) {
+                        inventory.forget(section);
+                    }
+                }
+                inventory.unknown_sections = unknown;
+                inventory.hostname.clone_from(&summary.hostname);
+                visit(ScannedDevice { summary: &summary, inventory: &inventory, has_software });
+            }
+            Ok(())
+        })
+    }
+
+    /// For each device, the names of its packages whose name contains one
+    /// of `patterns` (case-insensitive): how the rules learn whether the
+    /// softphone or VPN client is installed without reading every list.
+    pub fn software_names_containing(
+        &self,
+        patterns: &[String],
+    ) -> Result<HashMap<u64, Vec<String>>, StorageError> {
+        self.read(|db| {
+            let mut names: HashMap<u64, Vec<String>> = HashMap::new();
+            let mut catalogue =
+                db.prepare_cached("SELECT id, name FROM software WHERE instr(lower(name), lower(?1)) > 0")?;
+            let mut holders = db.prepare_cached(
+                "WITH RECURSIVE blocks (block) AS ( \
+                     SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
+                     WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
+                 SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
+                 WHERE l.block = b.block AND l.software_id = ?1",
+            )?;
+            for pattern in patterns.iter().filter(|p| !p.trim().is_empty()) {
+                let packages = catalogue
+                    .query_map([pattern], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
+                for (id, name) in packages {
+                    for row in
+                        holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?
+                    {
+                        let (block, devices) = row?;
+                        for device in super::software::block_devices(block, devices) {
+                            let list = names.entry(device).or_default();
+                            if !list.contains(&name) {
+                                list.push(name.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            Ok(names)
+        })
+    }
+}
+
+struct SectionRow {
+    device_id: u64,
+    section: i64,
+    has_content: bool,
+    content: Option<Vec<u8>>,
+    unknown_reason: Option<String>,
+}
+
+fn section_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<SectionRow> {
+    Ok(SectionRow {
+        device_id: row.get(0)?,
+        section: row.get(1)?,
+        has_content: row.get(2)?,
+        content: row.get(3)?,
+        unknown_reason: row.get(4)?,
+    })
+}
