@@ -4,5 +4,6 @@
 mod delta;
 mod grpc;
 mod ingest;
+mod readiness;
 mod storage;
 mod util;
