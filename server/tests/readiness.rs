@@ -56,7 +56,10 @@ async fn a_bad_row_names_its_line_and_column_and_writes_nothing() {
     fleet.import_sites(import("sites.csv", SITES)).await.unwrap();
 
     // The second row of this file is wrong: its first row must not land.
-    let bad = SITES.replace("copper;20", "ftth;20").replace("SIEGE;Hôtel", "SIEGE;Hôtel changed").replace("ftto;1000", "fiber;1000");
+    let bad = SITES
+        .replace("copper;20", "ftth;20")
+        .replace("SIEGE;Hôtel", "SIEGE;Hôtel changed")
+        .replace("ftto;1000", "fiber;1000");
     let status = fleet.import_sites(import("sites-v2.csv", &bad)).await.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
@@ -66,7 +69,8 @@ async fn a_bad_row_names_its_line_and_column_and_writes_nothing() {
     let stored = sites(&mut fleet).await;
     assert_eq!(stored.len(), 2);
     assert_eq!(stored.iter().find(|s| s.code == "MDS-ETAMPES").unwrap().wan_link, "copper");
-    let changes = fleet.get_site(pb::GetSiteRequest { code: "SIEGE".into() }).await.unwrap().into_inner().changes;
+    let changes =
+        fleet.get_site(pb::GetSiteRequest { code: "SIEGE".into() }).await.unwrap().into_inner().changes;
     assert!(changes.is_empty(), "{changes:?}");
 
     let assets = "serial_number;purchase_date\nPF1;2020-01-01\nPF2;31/02/2020\n";
@@ -90,15 +94,25 @@ async fn reimports_and_edits_keep_every_change_with_its_date() {
     dry.dry_run = true;
     let planned = fleet.import_sites(dry).await.unwrap().into_inner();
     assert_eq!((planned.updated, planned.unchanged, planned.changes.len()), (1, 1, 4));
-    assert_eq!(sites(&mut fleet).await.iter().find(|s| s.code == "MDS-ETAMPES").unwrap().fibre, "planned:2027-03-15");
+    assert_eq!(
+        sites(&mut fleet).await.iter().find(|s| s.code == "MDS-ETAMPES").unwrap().fibre,
+        "planned:2027-03-15"
+    );
 
     let again = fleet.import_sites(import("sites.csv", &fibre_live)).await.unwrap().into_inner();
     assert_eq!((again.created, again.updated, again.unchanged), (0, 1, 1));
-    let edit = pb::UpdateSiteRequest { code: "MDS-ETAMPES".into(), wifi: Some("planned:2027-06-01".into()), ..Default::default() };
+    let edit = pb::UpdateSiteRequest {
+        code: "MDS-ETAMPES".into(),
+        wifi: Some("planned:2027-06-01".into()),
+        ..Default::default()
+    };
     fleet.update_site(edit).await.unwrap();
     let site = fleet.get_site(pb::GetSiteRequest { code: "MDS-ETAMPES".into() }).await.unwrap().into_inner();
-    let changes: Vec<(String, String, String, String)> =
-        site.changes.iter().map(|c| (c.field.clone(), c.before.clone(), c.after.clone(), c.source.clone())).collect();
+    let changes: Vec<(String, String, String, String)> = site
+        .changes
+        .iter()
+        .map(|c| (c.field.clone(), c.before.clone(), c.after.clone(), c.source.clone()))
+        .collect();
     assert_eq!(
         changes,
         vec![
@@ -112,12 +126,19 @@ async fn reimports_and_edits_keep_every_change_with_its_date() {
     assert!(site.changes.iter().all(|c| c.at > 0));
 
     let status = fleet
-        .update_site(pb::UpdateSiteRequest { code: "MDS-ETAMPES".into(), fibre: Some("soon".into()), ..Default::default() })
+        .update_site(pb::UpdateSiteRequest {
+            code: "MDS-ETAMPES".into(),
+            fibre: Some("soon".into()),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().starts_with("fibre: 'soon' is not one of"), "{}", status.message());
-    let status = fleet.update_site(pb::UpdateSiteRequest { code: "NOPE".into(), up_mbps: Some(3), ..Default::default() }).await.unwrap_err();
+    let status = fleet
+        .update_site(pb::UpdateSiteRequest { code: "NOPE".into(), up_mbps: Some(3), ..Default::default() })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
 }
 
@@ -133,7 +154,8 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
     let twin_a = report(&server, &pc("SIEGE-D0002", "10.1.3.5", "PF1DUP", false)).await;
     let twin_b = report(&server, &pc("SIEGE-D0003", "10.1.3.6", "PF1DUP", false)).await;
 
-    let counts: Vec<(String, u64)> = sites(&mut fleet).await.into_iter().map(|s| (s.code, s.devices)).collect();
+    let counts: Vec<(String, u64)> =
+        sites(&mut fleet).await.into_iter().map(|s| (s.code, s.devices)).collect();
     assert_eq!(counts, vec![("MDS-ETAMPES".into(), 1), ("SIEGE".into(), 3)]);
 
     let assets = "serial_number;asset_tag;purchase_date;department;teleworker\n\
@@ -158,11 +180,20 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
     };
     let fibre = outcome(&view, "fibre");
     assert_eq!(fibre.state, "not_ready");
-    assert!(fibre.reasons.iter().any(|r| r.text == "fibre at MDS-ETAMPES planned for 2027-03-15"), "{fibre:?}");
+    assert!(
+        fibre.reasons.iter().any(|r| r.text == "fibre at MDS-ETAMPES planned for 2027-03-15"),
+        "{fibre:?}"
+    );
     let softphone = outcome(&view, "softphone");
-    assert!(!softphone.reasons.iter().any(|r| r.code == "softphone_client_missing"), "Teams is installed: {softphone:?}");
+    assert!(
+        !softphone.reasons.iter().any(|r| r.code == "softphone_client_missing"),
+        "Teams is installed: {softphone:?}"
+    );
     let replacement = outcome(&view, "replacement");
-    assert!(replacement.reasons.iter().any(|r| r.code == "age" && r.text.contains("asset register")), "{replacement:?}");
+    assert!(
+        replacement.reasons.iter().any(|r| r.code == "age" && r.text.contains("asset register")),
+        "{replacement:?}"
+    );
 
     let lost = fleet.get_device_readiness(device(nowhere)).await.unwrap().into_inner();
     assert_eq!(lost.site_code, "");
@@ -174,17 +205,30 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
     assert_eq!(twin.asset_tag, "");
 
     // By hand, then back to the subnet.
-    fleet.assign_site(pb::AssignSiteRequest { device: "LOST-D0001".into(), site_code: "MDS-ETAMPES".into() }).await.unwrap();
+    fleet
+        .assign_site(pb::AssignSiteRequest { device: "LOST-D0001".into(), site_code: "MDS-ETAMPES".into() })
+        .await
+        .unwrap();
     let assigned = fleet.get_device_readiness(device(nowhere)).await.unwrap().into_inner();
     assert_eq!((assigned.site_code.as_str(), assigned.site_source.as_str()), ("MDS-ETAMPES", "manual"));
-    let status = fleet.assign_site(pb::AssignSiteRequest { device: siege.to_string(), site_code: "NOPE".into() }).await.unwrap_err();
+    let status = fleet
+        .assign_site(pb::AssignSiteRequest { device: siege.to_string(), site_code: "NOPE".into() })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::NotFound);
-    fleet.assign_site(pb::AssignSiteRequest { device: nowhere.to_string(), site_code: String::new() }).await.unwrap();
+    fleet
+        .assign_site(pb::AssignSiteRequest { device: nowhere.to_string(), site_code: String::new() })
+        .await
+        .unwrap();
     let back = fleet.get_device_readiness(device(nowhere)).await.unwrap().into_inner();
     assert_eq!(back.site_code, "");
 
     // Counts by site and department add up to the fleet.
-    let by_site = fleet.get_readiness(pb::GetReadinessRequest { by: "site".into(), top_reasons: 0 }).await.unwrap().into_inner();
+    let by_site = fleet
+        .get_readiness(pb::GetReadinessRequest { by: "site".into(), top_reasons: 0 })
+        .await
+        .unwrap()
+        .into_inner();
     let keys: Vec<(String, u64)> = by_site.groups.iter().map(|g| (g.key.clone(), g.devices)).collect();
     assert_eq!(keys, vec![("".into(), 1), ("MDS-ETAMPES".into(), 1), ("SIEGE".into(), 3)]);
     for group in &by_site.groups {
@@ -193,11 +237,17 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
             assert_eq!(counts.ready + counts.not_ready + counts.unknown, group.devices, "{dimension:?}");
         }
     }
-    let by_department =
-        fleet.get_readiness(pb::GetReadinessRequest { by: "department".into(), top_reasons: 0 }).await.unwrap().into_inner();
+    let by_department = fleet
+        .get_readiness(pb::GetReadinessRequest { by: "department".into(), top_reasons: 0 })
+        .await
+        .unwrap()
+        .into_inner();
     let keys: Vec<(String, u64)> = by_department.groups.iter().map(|g| (g.key.clone(), g.devices)).collect();
     assert_eq!(keys, vec![("".into(), 4), ("Solidarités".into(), 1)]);
-    let status = fleet.get_readiness(pb::GetReadinessRequest { by: "colour".into(), top_reasons: 0 }).await.unwrap_err();
+    let status = fleet
+        .get_readiness(pb::GetReadinessRequest { by: "colour".into(), top_reasons: 0 })
+        .await
+        .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
 }
 
@@ -215,7 +265,8 @@ async fn the_daily_snapshot_is_taken_once_and_feeds_the_trend() {
     // Yesterday's, as if the server had run then.
     assert!(parc_server::readiness::snapshot_if_due(&server.storage, &policy, now - 86_400).unwrap());
 
-    let trend = fleet.get_readiness_trend(pb::GetReadinessTrendRequest::default()).await.unwrap().into_inner().points;
+    let trend =
+        fleet.get_readiness_trend(pb::GetReadinessTrendRequest::default()).await.unwrap().into_inner().points;
     assert_eq!(trend.len(), 2 * 6, "two days of six dimensions: {trend:?}");
     let today = now.div_euclid(86_400);
     assert_eq!(trend.iter().filter(|p| p.day == today).count(), 6);
@@ -229,5 +280,7 @@ async fn the_daily_snapshot_is_taken_once_and_feeds_the_trend() {
         .unwrap()
         .into_inner()
         .points;
-    assert!(one_site.iter().all(|p| p.counts.unwrap().ready + p.counts.unwrap().not_ready + p.counts.unwrap().unknown == 1));
+    assert!(one_site
+        .iter()
+        .all(|p| p.counts.unwrap().ready + p.counts.unwrap().not_ready + p.counts.unwrap().unknown == 1));
 }

@@ -136,6 +136,45 @@ impl DeviceReadiness {
     }
 }
 
+/// The verdicts as people read them: one line per dimension, its reasons
+/// beneath (✗ blocks, ? a fact is missing, · advice).
+impl fmt::Display for DeviceReadiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(age) = &self.age {
+            writeln!(
+                f,
+                "  Age           since {} ({} confidence): {}",
+                parc_model::civil::iso(age.since_day),
+                age.confidence,
+                age.evidence
+            )?;
+        }
+        writeln!(
+            f,
+            "  Replacement   {} (priority {}/100)",
+            self.replacement_group.name(),
+            self.replacement_score
+        )?;
+        for outcome in &self.outcomes {
+            let mark = match outcome.state {
+                State::Ready => "ready",
+                State::NotReady => "NOT READY",
+                State::Unknown => "unknown",
+            };
+            writeln!(f, "  {:<13} {mark}", outcome.dimension.name())?;
+            for reason in &outcome.reasons {
+                let prefix = match reason.kind {
+                    ReasonKind::Blocks => "✗",
+                    ReasonKind::Missing => "?",
+                    ReasonKind::Advice => "·",
+                };
+                writeln!(f, "      {prefix} {}", reason.text)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A device's site, with what the site-level rules need to know about it.
 #[derive(Debug, Clone, Copy)]
 pub struct SiteContext<'a> {

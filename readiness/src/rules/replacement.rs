@@ -4,6 +4,7 @@
 
 use super::facts::Facts;
 use super::{gb, number, Checks, Dimension, Outcome};
+use crate::age::AgeSource;
 use crate::policy::{parse_version, Policy};
 use parc_model::{Firmware, Section, SecureBoot, StorageKind};
 use serde::Serialize;
@@ -62,10 +63,15 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy) -> Replacement {
                     "age",
                     "older than the replacement age",
                     format!(
-                        "{} years old ≥ {} ({}, {} confidence)",
+                        "{} years old ≥ {} (from {}, {} confidence)",
                         number(years),
                         number(rules.max_age_years),
-                        age.evidence,
+                        match age.source {
+                            AgeSource::PurchaseDate => "the purchase date",
+                            AgeSource::CpuAndBios => "the CPU's launch and the BIOS date",
+                            AgeSource::Cpu => "the CPU's launch",
+                            AgeSource::Bios => "the BIOS date",
+                        },
                         age.confidence
                     ),
                 );

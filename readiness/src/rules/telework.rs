@@ -13,7 +13,8 @@ pub(super) fn evaluate(facts: &Facts<'_>, policy: &Policy, adapter: &WifiAdapter
     match facts.chassis() {
         Some(ChassisKind::Laptop | ChassisKind::Tablet) => {}
         Some(other) => {
-            checks.blocks("not_a_laptop", "not a laptop", format!("a {} cannot go home", other.label()))
+            let what = if other == ChassisKind::VirtualMachine { "virtual machine" } else { other.label() };
+            checks.blocks("not_a_laptop", "not a laptop", format!("a {what} cannot go home"))
         }
         None => checks.missing("chassis_unknown", "chassis unknown", facts.why_unknown(Section::System)),
     }

@@ -240,7 +240,7 @@ fn age_uses_the_purchase_date_before_any_guess() {
     let readiness = evaluate(&input, &Policy::default(), now());
     assert_eq!(readiness.replacement_group, ReplacementGroup::Replace);
     let text = &texts(&readiness, Dimension::Replacement)[0];
-    assert!(text.starts_with("7.5 years old ≥ 5"), "{text}");
+    assert_eq!(text, "7.5 years old ≥ 5 (from the purchase date, high confidence)");
     assert!(readiness.replacement_score >= 35 + 2 * 5, "{}", readiness.replacement_score);
 }
 

@@ -9,7 +9,6 @@ use parc_proto::convert::readiness::{
     device_readiness_from_wire, readiness_groups_from_wire, trend_from_wire,
 };
 use parc_proto::pb;
-use parc_readiness::rules::{ReasonKind, State};
 use parc_readiness::summary::GroupSummary;
 use parc_readiness::view::{DeviceReadinessView, SiteSource};
 use parc_readiness::{Dimension, Policy};
@@ -254,37 +253,6 @@ pub fn device_block(view: &DeviceReadinessView) -> String {
         let _ =
             writeln!(out, "  Asset         {} {} {}", asset.asset_tag, asset.department, asset.assigned_user);
     }
-    let readiness = &view.readiness;
-    if let Some(age) = &readiness.age {
-        let _ = writeln!(
-            out,
-            "  Age           since {} ({} confidence): {}",
-            civil::iso(age.since_day),
-            age.confidence,
-            age.evidence
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  Replacement   {} (priority {}/100)",
-        readiness.replacement_group.name(),
-        readiness.replacement_score
-    );
-    for outcome in &readiness.outcomes {
-        let mark = match outcome.state {
-            State::Ready => "ready",
-            State::NotReady => "NOT READY",
-            State::Unknown => "unknown",
-        };
-        let _ = writeln!(out, "  {:<13} {mark}", outcome.dimension.name());
-        for reason in &outcome.reasons {
-            let prefix = match reason.kind {
-                ReasonKind::Blocks => "✗",
-                ReasonKind::Missing => "?",
-                ReasonKind::Advice => "·",
-            };
-            let _ = writeln!(out, "      {prefix} {}", reason.text);
-        }
-    }
+    let _ = write!(out, "{}", view.readiness);
     out
 }
