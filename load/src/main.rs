@@ -4,6 +4,7 @@
 mod bench;
 mod drive;
 mod noop;
+mod readiness_bench;
 mod stats;
 
 use clap::{Args, Parser, Subcommand};
@@ -72,6 +73,19 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Time the readiness rules on N simulated PCs (and, with --db, the
+    /// server's whole readiness path on a database no server has open).
+    Readiness {
+        #[arg(long, default_value_t = 100_000)]
+        devices: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Timed passes; the best is printed.
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
 }
 
 fn load_options(server: String, load: Load, acked_log: Option<PathBuf>) -> drive::LoadOptions {
@@ -95,6 +109,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Run { server, load, acked_log } => {
             let result = drive::run(&load_options(server, load, acked_log)).await?;
             println!("{}", serde_json::to_string_pretty(&result.phases)?);
+        }
+        Command::Readiness { devices, seed, repeat, db } => {
+            readiness_bench::run(devices, seed, repeat, db.as_deref())?
         }
         Command::NoopServer { listen } => {
             let listener = tokio::net::TcpListener::bind(listen).await?;

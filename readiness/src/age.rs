@@ -107,6 +107,12 @@ impl AgeEstimate {
 ///
 /// An unparseable BIOS date, or one before 1990, counts as absent.
 pub fn estimate(evidence: &AgeEvidence) -> Option<AgeEstimate> {
+    estimate_with(evidence, evidence.cpu.and_then(cpu::identify))
+}
+
+/// [`estimate`] with the CPU already identified (the rules identify it once
+/// per device for both the age and Windows 11).
+pub fn estimate_with(evidence: &AgeEvidence, generation: Option<CpuGeneration>) -> Option<AgeEstimate> {
     if let Some(day) = evidence.purchase_day {
         return Some(AgeEstimate {
             since_day: day,
@@ -115,7 +121,6 @@ pub fn estimate(evidence: &AgeEvidence) -> Option<AgeEstimate> {
             evidence: format!("Purchased on {} (asset register)", civil::iso(day)),
         });
     }
-    let generation = evidence.cpu.and_then(cpu::identify);
     let bios = evidence.bios_release_date.and_then(parse_bios_date);
     match (generation, bios) {
         (Some(generation), Some(bios)) => from_cpu_and_bios(&generation, bios),

@@ -30,11 +30,11 @@ impl<'a> Facts<'a> {
         let os = inventory.os.as_ref();
         let bios_release_date =
             inventory.system.as_ref().map(|s| s.bios_release_date.as_str()).filter(|date| !date.is_empty());
-        let age = age::estimate(&AgeEvidence {
-            purchase_day: device.asset.and_then(|a| a.purchase_day),
-            cpu,
-            bios_release_date,
-        });
+        let cpu_generation = cpu.and_then(cpu::identify);
+        let age = age::estimate_with(
+            &AgeEvidence { purchase_day: device.asset.and_then(|a| a.purchase_day), cpu, bios_release_date },
+            cpu_generation.clone(),
+        );
         Facts {
             inventory,
             now,
@@ -43,7 +43,7 @@ impl<'a> Facts<'a> {
             site: device.site,
             software: device.software,
             cpu,
-            cpu_generation: cpu.and_then(cpu::identify),
+            cpu_generation,
             os,
             os_support_end: os
                 .and_then(|os| policy.os_support_end(&os.name, &os.version))
@@ -109,16 +109,7 @@ impl<'a> Facts<'a> {
     /// (case-insensitive); `None` when software is unknown.
     pub fn installed(&self, wanted: &[String]) -> Option<Option<String>> {
         let software = self.software?;
-        let wanted: Vec<String> = wanted.iter().map(|w| w.to_lowercase()).filter(|w| !w.is_empty()).collect();
-        Some(
-            software
-                .iter()
-                .find(|name| {
-                    let name = name.to_lowercase();
-                    wanted.iter().any(|w| name.contains(w.as_str()))
-                })
-                .cloned(),
-        )
+        Some(software.iter().find(|name| wanted.iter().any(|w| contains_ignore_case(name, w))).cloned())
     }
 
     pub fn tpm_version(&self) -> Option<(u32, u32)> {
@@ -128,4 +119,11 @@ impl<'a> Facts<'a> {
         }
         crate::policy::parse_version(&security.tpm_version)
     }
+}
+
+/// Whether `text` contains `pattern`, ignoring ASCII case, without
+/// allocating: this runs for every package of every device.
+pub(super) fn contains_ignore_case(text: &str, pattern: &str) -> bool {
+    let (text, pattern) = (text.as_bytes(), pattern.trim().as_bytes());
+    !pattern.is_empty() && text.windows(pattern.len()).any(|window| window.eq_ignore_ascii_case(pattern))
 }

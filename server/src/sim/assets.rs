@@ -11,6 +11,9 @@ use rand::{Rng, SeedableRng};
 /// assets.csv for `pcs`: about 95% of them, with purchase dates inside the
 /// year each was bought, and most laptops' users working from home.
 pub fn assets_csv(pcs: &[SimPc], seed: u64) -> String {
+    // Simulated serials collide now and then in a large fleet; a real
+    // register lists each serial once.
+    let mut seen = std::collections::HashSet::new();
     let mut out = String::from(
         "serial_number;asset_tag;purchase_date;warranty_end;assigned_user;department;teleworker\n",
     );
@@ -21,6 +24,9 @@ pub fn assets_csv(pcs: &[SimPc], seed: u64) -> String {
             continue;
         }
         let Some(system) = &pc.inventory.system else { continue };
+        if !seen.insert(system.serial_number.to_ascii_uppercase()) {
+            continue;
+        }
         let laptop = system.chassis == ChassisKind::Laptop;
         let (month, day) = (rng.random_range(1..=12), rng.random_range(1..=28));
         let user = pc.inventory.users.as_ref().map(|u| u.last_logged_in.clone()).unwrap_or_default();
