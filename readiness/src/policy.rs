@@ -212,7 +212,14 @@ impl Default for SoftphonePolicy {
             min_cores: 2,
             min_ram_gb: 8.0,
             require_headset: true,
-            clients: vec!["Microsoft Teams".into(), "Zoiper".into(), "3CX".into(), "Webex".into()],
+            // "MSTeams" is the new Teams' Appx package.
+            clients: vec![
+                "Microsoft Teams".into(),
+                "MSTeams".into(),
+                "Zoiper".into(),
+                "3CX".into(),
+                "Webex".into(),
+            ],
             // G.711 with overhead, the conservative figure.
             call_kbps: 100,
             concurrent_calls_percent: 30,

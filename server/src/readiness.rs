@@ -211,14 +211,14 @@ pub fn snapshot_if_due(storage: &Storage, policy: &Policy, now: i64) -> Result<b
     Ok(true)
 }
 
-/// Takes the daily readiness snapshot: a minute after start (so a restart
-/// does not miss a day), then every hour when the day has none yet. Stops
+/// Takes the daily readiness snapshot: a few seconds after start (so a
+/// restart does not miss a day), then every hour when the day has none yet. Stops
 /// when `stop` turns true.
 pub async fn take_daily_snapshots(
     state: std::sync::Arc<crate::grpc::AppState>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut wait = std::time::Duration::from_secs(60);
+    let mut wait = std::time::Duration::from_secs(5);
     loop {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}

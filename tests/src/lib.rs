@@ -153,22 +153,25 @@ impl Server {
     }
 
     pub fn start_on(db: &Path, listen: &str) -> Server {
+        Server::start_with(db, listen, &[])
+    }
+
+    /// With more `serve` flags (`--policy FILE`).
+    pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
         let db_arg = db.to_str().expect("utf-8 path");
-        let process = Running::start_with_env(
-            "parc-server",
-            &[
-                "serve",
-                "--db",
-                db_arg,
-                "--listen",
-                listen,
-                "--http-listen",
-                "127.0.0.1:0",
-                "--report-interval",
-                "1h",
-            ],
-            &[("PARC_ENROLL_SECRET", SECRET)],
-        );
+        let mut args = vec![
+            "serve",
+            "--db",
+            db_arg,
+            "--listen",
+            listen,
+            "--http-listen",
+            "127.0.0.1:0",
+            "--report-interval",
+            "1h",
+        ];
+        args.extend_from_slice(extra);
+        let process = Running::start_with_env("parc-server", &args, &[("PARC_ENROLL_SECRET", SECRET)]);
         let line = process.wait_for_stderr("parc-server listening");
         let field = |name: &str| {
             line.split_whitespace()

@@ -327,7 +327,7 @@ fn softphone_counts_calls_against_the_sites_bandwidth() {
         texts(&only_teams_missing, Dimension::Softphone),
         vec![
             "no headset (USB, Bluetooth hands-free or call-control)",
-            "softphone client not installed (looked for Microsoft Teams, Zoiper, 3CX, Webex)"
+            "softphone client not installed (looked for Microsoft Teams, MSTeams, Zoiper, 3CX, Webex)"
         ]
     );
     assert_eq!(state(&check(&laptop(), Some(&site()), None), Dimension::Softphone), State::Unknown);

@@ -77,6 +77,9 @@ pub enum Command {
     Sites {
         #[command(subcommand)]
         command: Option<sites::SitesCommand>,
+        /// For the list: table, json or csv.
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
     },
     /// The asset register: what agents cannot know, joined on serial numbers.
     Assets {
@@ -185,8 +188,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             devices::show(&cli.server, &device, output, software).await
         }
         Command::Resync { device, all } => review::resync(&cli.server, device, all).await,
-        Command::Sites { command } => {
-            let command = command.unwrap_or(sites::SitesCommand::List { output: OutputFormat::Table });
+        Command::Sites { command, output } => {
+            let command = command.unwrap_or(sites::SitesCommand::List { output });
             sites::run(&cli.server, command).await
         }
         Command::Assets { command: AssetsCommand::Import { file, dry_run } } => {
