@@ -349,6 +349,18 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_files_import() {
+        let sites =
+            parse_sites("sites.csv", include_bytes!("../../samples/sites.csv")).expect("samples/sites.csv");
+        assert_eq!(sites.len(), 41);
+        assert!(sites.iter().all(|s| s.subnets.len() == 1));
+        let assets = parse_assets("assets.csv", include_bytes!("../../samples/assets.csv"))
+            .expect("samples/assets.csv");
+        assert_eq!(assets.len(), 3);
+        assert_eq!(assets[2].teleworker, None);
+    }
+
+    #[test]
     fn assets_read_french_dates_and_yes_no_and_refuse_duplicate_serials() {
         let text = "serial_number;asset_tag;purchase_date;warranty_end;assigned_user;department;teleworker\n\
             pf1abc ;INV-1;14/03/2019;2024-03-14;m.dupont;Solidarités;oui\n\

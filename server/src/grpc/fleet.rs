@@ -192,6 +192,7 @@ impl FleetService for FleetApi {
         Ok(Response::new(RequestResyncResponse { devices }))
     }
 
+    #[tracing::instrument(name = "import_sites", skip_all)]
     async fn import_sites(
         &self,
         request: Request<pb::ImportRequest>,
@@ -199,6 +200,7 @@ impl FleetService for FleetApi {
         self.do_import_sites(request).await
     }
 
+    #[tracing::instrument(name = "list_sites", skip_all)]
     async fn list_sites(
         &self,
         _request: Request<pb::ListSitesRequest>,
@@ -206,6 +208,7 @@ impl FleetService for FleetApi {
         self.do_list_sites().await
     }
 
+    #[tracing::instrument(name = "get_site", skip_all)]
     async fn get_site(
         &self,
         request: Request<pb::GetSiteRequest>,
@@ -213,6 +216,7 @@ impl FleetService for FleetApi {
         self.do_get_site(request).await
     }
 
+    #[tracing::instrument(name = "update_site", skip_all)]
     async fn update_site(
         &self,
         request: Request<pb::UpdateSiteRequest>,
@@ -220,6 +224,7 @@ impl FleetService for FleetApi {
         self.do_update_site(request).await
     }
 
+    #[tracing::instrument(name = "assign_site", skip_all)]
     async fn assign_site(
         &self,
         request: Request<pb::AssignSiteRequest>,
@@ -227,6 +232,7 @@ impl FleetService for FleetApi {
         self.do_assign_site(request).await
     }
 
+    #[tracing::instrument(name = "import_assets", skip_all)]
     async fn import_assets(
         &self,
         request: Request<pb::ImportRequest>,
@@ -234,6 +240,7 @@ impl FleetService for FleetApi {
         self.do_import_assets(request).await
     }
 
+    #[tracing::instrument(name = "get_policy", skip_all)]
     async fn get_policy(
         &self,
         _request: Request<pb::GetPolicyRequest>,
@@ -241,6 +248,7 @@ impl FleetService for FleetApi {
         self.do_get_policy().await
     }
 
+    #[tracing::instrument(name = "get_readiness", skip_all)]
     async fn get_readiness(
         &self,
         request: Request<pb::GetReadinessRequest>,
@@ -248,6 +256,7 @@ impl FleetService for FleetApi {
         self.do_get_readiness(request).await
     }
 
+    #[tracing::instrument(name = "get_device_readiness", skip_all)]
     async fn get_device_readiness(
         &self,
         request: Request<pb::GetDeviceReadinessRequest>,
@@ -255,6 +264,7 @@ impl FleetService for FleetApi {
         self.do_get_device_readiness(request).await
     }
 
+    #[tracing::instrument(name = "get_readiness_trend", skip_all)]
     async fn get_readiness_trend(
         &self,
         request: Request<pb::GetReadinessTrendRequest>,

@@ -127,6 +127,24 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_sites_file_describes_the_simulated_sites() {
+        let sample = include_bytes!("../../../samples/sites.csv");
+        let sites = parc_readiness::import::parse_sites("samples/sites.csv", sample).expect("sample imports");
+        assert_eq!(sites.len(), SITES.len());
+        for sim in SITES {
+            let site =
+                sites.iter().find(|s| s.code == sim.code).unwrap_or_else(|| panic!("{} missing", sim.code));
+            assert_eq!(
+                site.subnets[0].to_string(),
+                format!("{}.{}.0.0/16", sim.subnet.0, sim.subnet.1),
+                "{}",
+                sim.code
+            );
+            assert_eq!(site.name, sim.name);
+        }
+    }
+
+    #[test]
     fn hostnames_fit_netbios() {
         // prefix + "-L" + 4 digits
         assert!(SITES.iter().all(|s| s.host_prefix.len() + 6 <= 15));
