@@ -191,7 +191,7 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
     );
     let replacement = outcome(&view, "replacement");
     assert!(
-        replacement.reasons.iter().any(|r| r.code == "age" && r.text.contains("asset register")),
+        replacement.reasons.iter().any(|r| r.code == "age" && r.text.contains("from the purchase date")),
         "{replacement:?}"
     );
 
