@@ -226,6 +226,11 @@ pub struct Site {
 }
 
 impl Site {
+    /// The subnets as the sites file writes them: "10.20.0.0/16 10.21.0.0/16".
+    pub fn subnets_text(&self) -> String {
+        self.subnets.iter().map(Subnet::to_string).collect::<Vec<_>>().join(" ")
+    }
+
     /// The fields planners follow, by name, with their values as text:
     /// what a site's change history compares.
     pub fn tracked_fields(&self) -> Vec<(&'static str, String)> {
@@ -238,7 +243,7 @@ impl Site {
             ("up_mbps", self.up_mbps.to_string()),
             ("fibre", self.fibre.to_string()),
             ("wifi", self.wifi.to_string()),
-            ("subnets", self.subnets.iter().map(Subnet::to_string).collect::<Vec<_>>().join(" ")),
+            ("subnets", self.subnets_text()),
             ("technician_group", self.technician_group.clone()),
         ]
     }

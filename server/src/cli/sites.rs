@@ -212,7 +212,7 @@ fn sites_output(sites: &[(Site, u64)], output: OutputFormat) -> Result<String, C
             up_mbps: s.up_mbps,
             fibre: s.fibre.to_string(),
             wifi: s.wifi.to_string(),
-            subnets: s.subnets.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "),
+            subnets: s.subnets_text(),
             technician_group: &s.technician_group,
             devices: *devices,
         })
@@ -257,7 +257,7 @@ fn sites_output(sites: &[(Site, u64)], output: OutputFormat) -> Result<String, C
 }
 
 fn site_detail(site: &Site, devices: u64, changes: &[SiteChange]) -> String {
-    let subnets = site.subnets.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+    let subnets = site.subnets_text();
     let mut out = format!(
         "Site {}  {}\n  Kind          {}\n  Address       {}\n  WAN link      {} ({} Mb/s down, {} Mb/s up)\n  Fibre         {}\n  \
          Wi-Fi         {}\n  Subnets       {}\n  Technicians   {}\n  PCs           {}\n",

@@ -92,7 +92,7 @@ fn write_sites(db: &Connection, sites: &[Site], source: &str, now: i64) -> Resul
         if existing.iter().any(|old| old == site) {
             continue;
         }
-        let subnets = site.subnets.iter().map(Subnet::to_string).collect::<Vec<_>>().join(" ");
+        let subnets = site.subnets_text();
         upsert.execute(params![
             site.code,
             site.name,
