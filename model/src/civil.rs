@@ -52,6 +52,19 @@ pub fn parse_iso(text: &str) -> Option<i64> {
     to_days(year, month, day)
 }
 
+/// The day number of an ISO date, or of DD/MM/YYYY as French spreadsheets
+/// write them.
+pub fn parse_date(text: &str) -> Option<i64> {
+    parse_iso(text).or_else(|| {
+        let mut parts = text.split('/');
+        let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() || y.len() != 4 {
+            return None;
+        }
+        to_days(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    })
+}
+
 /// The calendar year of a Unix time.
 pub fn year_of_unix(unix: i64) -> i64 {
     from_days(unix.div_euclid(86_400)).0

@@ -132,18 +132,27 @@ pub fn parse_assets(file: &str, bytes: &[u8]) -> Result<Vec<Asset>, ImportError>
     Ok(assets)
 }
 
-struct Table<'f> {
-    rows: Vec<Row<'f>>,
+/// A spreadsheet read whole: its rows by column name. Other crates read
+/// their own CSV files (technicians' returns) through it, so every import
+/// takes the same encodings and reports errors the same way.
+pub struct Table<'f> {
+    pub rows: Vec<Row<'f>>,
 }
 
-struct Row<'f> {
+pub struct Row<'f> {
     file: &'f str,
-    line: u64,
+    /// The line in the file, for error messages.
+    pub line: u64,
     cells: HashMap<&'static str, String>,
 }
 
 impl<'f> Table<'f> {
-    fn read(file: &'f str, bytes: &[u8], columns: &[(&'static str, bool)]) -> Result<Table<'f>, ImportError> {
+    /// Reads `bytes` with the given columns (`true`: required).
+    pub fn read(
+        file: &'f str,
+        bytes: &[u8],
+        columns: &[(&'static str, bool)],
+    ) -> Result<Table<'f>, ImportError> {
         let file_error = |message: String| ImportError::File { file: file.to_string(), message };
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -224,7 +233,7 @@ fn csv_reason(error: &csv::Error) -> String {
 }
 
 impl Row<'_> {
-    fn error(&self, column: &str, message: String) -> ImportError {
+    pub fn error(&self, column: &str, message: String) -> ImportError {
         ImportError::Cell {
             file: self.file.to_string(),
             line: self.line,
@@ -234,11 +243,11 @@ impl Row<'_> {
     }
 
     /// The cell's text, "" for an absent optional column.
-    fn text(&self, column: &'static str) -> Result<&str, ImportError> {
+    pub fn text(&self, column: &'static str) -> Result<&str, ImportError> {
         Ok(self.cells.get(column).map_or("", String::as_str))
     }
 
-    fn number(&self, column: &'static str) -> Result<u32, ImportError> {
+    pub fn number(&self, column: &'static str) -> Result<u32, ImportError> {
         let text = self.text(column)?;
         if text.is_empty() {
             return Ok(0);
@@ -249,24 +258,17 @@ impl Row<'_> {
     }
 
     /// ISO dates, or DD/MM/YYYY as French spreadsheets write them.
-    fn date(&self, column: &'static str) -> Result<Option<i64>, ImportError> {
+    pub fn date(&self, column: &'static str) -> Result<Option<i64>, ImportError> {
         let text = self.text(column)?;
         if text.is_empty() {
             return Ok(None);
         }
-        let day = parc_model::civil::parse_iso(text).or_else(|| {
-            let mut parts = text.split('/');
-            let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
-            if parts.next().is_some() || y.len() != 4 {
-                return None;
-            }
-            parc_model::civil::to_days(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
-        });
-        day.map(Some)
+        parc_model::civil::parse_date(text)
+            .map(Some)
             .ok_or_else(|| self.error(column, format!("'{text}' is not a date (YYYY-MM-DD or DD/MM/YYYY)")))
     }
 
-    fn yes_no(&self, column: &'static str) -> Result<Option<bool>, ImportError> {
+    pub fn yes_no(&self, column: &'static str) -> Result<Option<bool>, ImportError> {
         let text = self.text(column)?;
         match fold(text).as_str() {
             "" => Ok(None),

@@ -266,23 +266,29 @@ pub struct PolicyError {
     pub message: String,
 }
 
+/// " line L, column C" of a TOML error in `text`, "" when it has no place.
+pub fn toml_location(text: &str, error: &toml::de::Error) -> String {
+    error
+        .span()
+        .map(|span| {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!(" line {line}, column {column}")
+        })
+        .unwrap_or_default()
+}
+
 /// The Wi-Fi standards in order, oldest first.
 pub const WIFI_STANDARDS: [&str; 6] = ["802.11b", "802.11g", "802.11n", "802.11ac", "802.11ax", "802.11be"];
 
 impl Policy {
     /// Reads a policy file's text; what it leaves out keeps its default.
     pub fn from_toml(file: &str, text: &str) -> Result<Policy, PolicyError> {
-        let policy: Policy = toml::from_str(text).map_err(|e| {
-            let location = e
-                .span()
-                .map(|span| {
-                    let before = &text[..span.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                    format!(" line {line}, column {column}")
-                })
-                .unwrap_or_default();
-            PolicyError { file: file.to_string(), location, message: e.message().to_string() }
+        let policy: Policy = toml::from_str(text).map_err(|e| PolicyError {
+            file: file.to_string(),
+            location: toml_location(text, &e),
+            message: e.message().to_string(),
         })?;
         policy.validate().map_err(|message| PolicyError {
             file: file.to_string(),

@@ -377,7 +377,7 @@ fn parse_address(text: &str) -> Option<IpAddr> {
 
 /// Lowercase, accents off, spaces and dashes as underscores: how free text
 /// from a spreadsheet is compared with the names above.
-pub(crate) fn fold(text: &str) -> String {
+pub fn fold(text: &str) -> String {
     text.trim()
         .chars()
         .map(|c| match c {

@@ -1,0 +1,190 @@
+//! Small plans with their explanations, as a planner reads them.
+
+use parc_planner::{plan, Candidate, DeviceClass, Fixed, Plan, PlanSpec};
+use parc_readiness::site::SiteKind;
+use std::fmt::Write;
+
+fn pc(
+    id: u64,
+    site: &str,
+    kind: SiteKind,
+    class: DeviceClass,
+    teleworker: bool,
+    score: u32,
+    why: &str,
+) -> Candidate {
+    Candidate {
+        device_id: id,
+        hostname: format!("PC-{id:03}"),
+        site: site.into(),
+        site_kind: Some(kind),
+        technician_group: if site.starts_with("COL") { "SUD".into() } else { "NORD".into() },
+        class,
+        teleworker,
+        score,
+        age_days: Some(score * 30),
+        why: why.into(),
+        not_before_wave: None,
+    }
+}
+
+/// Three sites of a département: the head office, an MDS and a collège.
+fn fleet() -> Vec<Candidate> {
+    use DeviceClass::{Desktop, Laptop};
+    use SiteKind::{College, HeadOffice, SocialServicesCentre};
+    vec![
+        pc(1, "SIEGE", HeadOffice, Laptop, true, 87, "7 years old, HDD, no TPM 2.0"),
+        pc(2, "SIEGE", HeadOffice, Laptop, true, 60, "6 years old"),
+        pc(3, "SIEGE", HeadOffice, Desktop, false, 75, "8 years old, 4 GB RAM"),
+        pc(4, "SIEGE", HeadOffice, Desktop, false, 55, "6 years old"),
+        pc(5, "MDS-ETAMPES", SocialServicesCentre, Laptop, true, 70, "7 years old"),
+        pc(6, "MDS-ETAMPES", SocialServicesCentre, Desktop, false, 90, "9 years old, HDD"),
+        pc(7, "MDS-ETAMPES", SocialServicesCentre, Desktop, false, 65, "CPU not supported by Windows 11"),
+        pc(8, "MDS-ETAMPES", SocialServicesCentre, Desktop, false, 50, "6 years old"),
+        pc(9, "COL-CAMUS", College, Desktop, false, 95, "10 years old, HDD, legacy BIOS"),
+        pc(10, "COL-CAMUS", College, Desktop, false, 80, "8 years old"),
+        pc(11, "COL-CAMUS", College, Desktop, false, 40, "Windows 10 out of support"),
+        Candidate { site: String::new(), ..pc(12, "", HeadOffice, Desktop, false, 99, "12 years old") },
+    ]
+}
+
+fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    for wave in &plan.waves {
+        let _ = writeln!(
+            out,
+            "wave {} {}..{}{}: {} devices ({} laptops, {} desktops) on {} sites, {} cents{}",
+            wave.number,
+            parc_model::civil::iso(wave.starts_on),
+            parc_model::civil::iso(wave.ends_on),
+            if wave.frozen { " frozen" } else { "" },
+            wave.devices,
+            wave.laptops,
+            wave.desktops,
+            wave.sites,
+            wave.budget_cents,
+            wave.technicians
+                .iter()
+                .map(|t| format!(", {} {:.2}/{} days", t.group, t.days_used, t.days_available))
+                .collect::<String>()
+        );
+        for placement in plan.placements.iter().filter(|p| p.wave == wave.number) {
+            let _ = writeln!(out, "  #{} {}", placement.device_id, placement.reason);
+        }
+    }
+    for left in &plan.left_out {
+        let _ = writeln!(out, "#{} {}", left.device_id, left.reason);
+    }
+    for shortfall in &plan.shortfalls {
+        let _ = writeln!(
+            out,
+            "short of {}{}: {}",
+            shortfall.constraint.code(),
+            shortfall.constraint.detail(),
+            shortfall.missing
+        );
+    }
+    let _ = writeln!(out, "site visits: {}", plan.site_visits);
+    out
+}
+
+const SPEC: &str = r#"
+start = "2027-01-04"
+cadence = "1w"
+waves = 4
+capacity = 4
+max_sites_per_wave = 2
+budget_per_wave = 4000
+[prices]
+laptop = 1100
+desktop = 800
+[technicians.NORD]
+devices_per_day = 4
+days_per_wave = 1
+[technicians.SUD]
+devices_per_day = 3
+days_per_wave = 1
+[[blackout]]
+from = "2027-01-04"
+to = "2027-01-17"
+site_kinds = ["college"]
+reason = "collège closed for works"
+"#;
+
+fn rules(text: &str) -> parc_planner::Rules {
+    PlanSpec::from_toml("spec.toml", text).expect("spec").rules().expect("rules")
+}
+
+#[test]
+fn a_small_plan_explains_every_choice() {
+    let plan = plan(&rules(SPEC), &fleet(), &[], 1);
+    insta::assert_snapshot!(render(&plan));
+}
+
+#[test]
+fn a_tight_plan_says_what_binds_and_what_is_missing() {
+    let tight = SPEC.replace("waves = 4", "waves = 2").replace("capacity = 4", "capacity = 3");
+    let plan = plan(&rules(&tight), &fleet(), &[], 1);
+    insta::assert_snapshot!(render(&plan));
+}
+
+#[test]
+fn frozen_waves_keep_their_devices_and_take_no_new_one() {
+    let fleet = fleet();
+    let rules = rules(SPEC);
+    let first = plan(&rules, &fleet, &[], 1);
+    let frozen: Vec<Fixed> = first
+        .placements
+        .iter()
+        .filter(|p| p.wave == 1)
+        .map(|p| Fixed {
+            candidate: fleet.iter().find(|c| c.device_id == p.device_id).cloned().expect("candidate"),
+            wave: 1,
+            why: "frozen, started 2027-01-04".into(),
+        })
+        .collect();
+    let mut more = fleet.clone();
+    more.push(pc(13, "SIEGE", SiteKind::HeadOffice, DeviceClass::Laptop, true, 100, "broken screen"));
+    let second = plan(&rules, &more, &frozen, 2);
+    let wave1 = |plan: &Plan| -> Vec<u64> {
+        plan.placements.iter().filter(|p| p.wave == 1).map(|p| p.device_id).collect()
+    };
+    assert_eq!(wave1(&second), wave1(&first));
+    assert!(second.placements.iter().filter(|p| p.wave == 1).all(|p| p.fixed && p.reason.contains("frozen")));
+    let new = second.placements.iter().find(|p| p.device_id == 13).expect("placed");
+    assert!(new.wave >= 2, "{new:?}");
+    assert!(second.waves[0].frozen && !second.waves[1].frozen);
+}
+
+#[test]
+fn the_same_inputs_give_the_same_plan() {
+    let rules = rules(SPEC);
+    let mut shuffled = fleet();
+    shuffled.rotate_left(5);
+    assert_eq!(plan(&rules, &fleet(), &[], 1), plan(&rules, &shuffled, &[], 1));
+}
+
+#[test]
+fn the_planner_visits_fewer_sites_than_the_spreadsheet_way() {
+    // Eight sites of six PCs each, priorities scattered across sites.
+    let candidates: Vec<Candidate> = (0..48)
+        .map(|i| {
+            let site = format!("MDS-{}", i % 8);
+            pc(
+                i + 1,
+                &site,
+                SiteKind::SocialServicesCentre,
+                DeviceClass::Desktop,
+                false,
+                ((i * 37) % 100) as u32,
+                "",
+            )
+        })
+        .collect();
+    let rules = rules("start = \"2027-01-04\"\ncapacity = 12\nwaves = 4\n");
+    let planned = plan(&rules, &candidates, &[], 1);
+    let baseline = parc_planner::baseline::greedy(&rules, &candidates);
+    assert_eq!((planned.placements.len(), baseline.placed), (48, 48));
+    assert_eq!(planned.site_visits, 8, "{}", render(&planned));
+    assert!(baseline.site_visits >= 15, "baseline {}", baseline.site_visits);
+}
