@@ -4,6 +4,7 @@
 mod bench;
 mod drive;
 mod noop;
+mod plan_bench;
 mod readiness_bench;
 mod stats;
 
@@ -86,6 +87,18 @@ enum Command {
         #[arg(long)]
         db: Option<PathBuf>,
     },
+    /// Time the wave planner on N candidates over S sites, and compare its
+    /// site visits with a greedy baseline's on the same input.
+    Plan {
+        #[arg(long, default_value_t = 100_000)]
+        devices: u64,
+        #[arg(long, default_value_t = 500)]
+        sites: u32,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, default_value_t = 3)]
+        repeat: u32,
+    },
 }
 
 fn load_options(server: String, load: Load, acked_log: Option<PathBuf>) -> drive::LoadOptions {
@@ -113,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Readiness { devices, seed, repeat, db } => {
             readiness_bench::run(devices, seed, repeat, db.as_deref())?
         }
+        Command::Plan { devices, sites, seed, repeat } => plan_bench::run(devices, sites, seed, repeat)?,
         Command::NoopServer { listen } => {
             let listener = tokio::net::TcpListener::bind(listen).await?;
             eprintln!("noop listening address={}", listener.local_addr()?);

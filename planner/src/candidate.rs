@@ -4,11 +4,11 @@
 use crate::spec::Priority;
 use parc_model::ChassisKind;
 use parc_readiness::site::SiteKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 
 /// What the replacement is bought as: prices and stock are per class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceClass {
     Laptop,
@@ -40,7 +40,7 @@ impl DeviceClass {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     pub device_id: u64,
     pub hostname: String,

@@ -9,12 +9,12 @@ use crate::book::{Book, Demand, SiteRef};
 use crate::explain;
 use crate::spec::Rules;
 use crate::{Candidate, DeviceClass};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A device whose wave is decided already: in a frozen wave, or kept by
 /// its rollout status. Taken as it is, before anything is planned.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fixed {
     pub candidate: Candidate,
     pub wave: u32,
@@ -23,7 +23,7 @@ pub struct Fixed {
 }
 
 /// The hard constraint that kept a device out of a wave.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "constraint", content = "detail")]
 pub enum Constraint {
     Capacity,
@@ -58,6 +58,23 @@ impl Constraint {
         }
     }
 
+    /// The constraint of a code and detail, as [`code`](Self::code) and
+    /// [`detail`](Self::detail) give them.
+    pub fn from_code(code: &str, detail: &str) -> Option<Constraint> {
+        Some(match code {
+            "capacity" => Constraint::Capacity,
+            "technician_days" => Constraint::TechnicianDays(detail.to_string()),
+            "sites_per_wave" => Constraint::SitesPerWave,
+            "budget" => Constraint::Budget,
+            "stock" => Constraint::Stock(DeviceClass::ALL.into_iter().find(|c| c.name() == detail)?),
+            "blackout" => Constraint::Blackout,
+            "technician_group" => Constraint::UnknownTechnicianGroup(detail.to_string()),
+            "no_site" => Constraint::NoSite,
+            "horizon" => Constraint::Horizon,
+            _ => return None,
+        })
+    }
+
     /// The group name or device class it is about, "" otherwise.
     pub fn detail(&self) -> &str {
         match self {
@@ -68,7 +85,7 @@ impl Constraint {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Placement {
     pub device_id: u64,
     pub wave: u32,
@@ -80,7 +97,7 @@ pub struct Placement {
     pub fixed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeftOut {
     pub device_id: u64,
     pub site: String,
@@ -90,7 +107,7 @@ pub struct LeftOut {
 
 /// A constraint that left devices out, and how much more of it would
 /// hold them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shortfall {
     pub constraint: Constraint,
     pub devices: u32,
@@ -99,7 +116,7 @@ pub struct Shortfall {
 }
 
 /// One wave's calendar and utilisation.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Wave {
     pub number: u32,
     pub starts_on: i64,
@@ -119,14 +136,14 @@ pub struct Wave {
     pub blackout: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TechnicianUse {
     pub group: String,
     pub days_used: f64,
     pub days_available: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StockUse {
     pub class: DeviceClass,
     pub used: u32,
@@ -134,7 +151,7 @@ pub struct StockUse {
     pub available: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub waves: Vec<Wave>,
     /// By wave, then in the order they were placed (priority order).

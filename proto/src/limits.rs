@@ -48,3 +48,9 @@ pub const MAX_IMPORT_BYTES: usize = MAX_MESSAGE_BYTES - 64 * 1024;
 pub const MAX_TOP_REASONS: u32 = 50;
 /// Longest trend a client may ask for, in days.
 pub const MAX_TREND_DAYS: u32 = 3660;
+/// The most left-out devices a plan summary lists (the count is complete).
+pub const MAX_LEFT_OUT_LISTED: usize = 1000;
+/// The most devices a plan's --include and --exclude lists may name.
+pub const MAX_PLAN_LIST: usize = 100_000;
+/// Rows per export chunk.
+pub const EXPORT_CHUNK_ROWS: usize = 500;

@@ -31,6 +31,7 @@ impl From<ServerError> for tonic::Status {
             ServerError::NotFound(m) => tonic::Status::not_found(m),
             ServerError::Invalid(m) => tonic::Status::invalid_argument(m),
             ServerError::Ambiguous(m) => tonic::Status::failed_precondition(m),
+            ServerError::Storage(StorageError::Conflict(m)) => tonic::Status::failed_precondition(m),
             internal @ (ServerError::Storage(_) | ServerError::Task(_)) => {
                 tracing::error!(error = %internal, "internal error");
                 tonic::Status::internal("internal server error; the server log has the details")

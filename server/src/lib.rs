@@ -17,6 +17,7 @@ pub mod readiness;
 pub mod sim;
 pub mod storage;
 pub mod summary;
+pub mod waves;
 
 /// Seconds since the Unix epoch. The one place the server reads the clock.
 pub fn now_unix() -> i64 {

@@ -134,6 +134,36 @@ fn place(
     by_code.get(site.code.as_str()).map(|index| (*index, SiteSource::Subnet))
 }
 
+/// A device with its readiness and what it was joined with.
+pub struct DeviceFacts<'a> {
+    pub summary: &'a DeviceSummary,
+    pub inventory: &'a Inventory,
+    pub readiness: DeviceReadiness,
+    pub site: Option<&'a Site>,
+    pub asset: Option<&'a Asset>,
+}
+
+/// Calls `visit` for every live device with its readiness, one device at
+/// a time.
+pub fn scan(
+    storage: &Storage,
+    policy: &Policy,
+    now: i64,
+    mut visit: impl FnMut(DeviceFacts<'_>),
+) -> Result<(), StorageError> {
+    let context = Context::load(storage, policy)?;
+    storage.scan_devices(&RULE_SECTIONS, |device| {
+        let readiness = context.evaluate(device.summary, device.inventory, device.has_software, policy, now);
+        visit(DeviceFacts {
+            summary: device.summary,
+            inventory: device.inventory,
+            readiness,
+            site: context.site(device.summary.id).map(|(site, _, _)| site),
+            asset: context.asset(device.summary),
+        });
+    })
+}
+
 /// Readiness counts of the whole fleet, grouped.
 pub fn summarize(
     storage: &Storage,
@@ -142,19 +172,15 @@ pub fn summarize(
     by: GroupBy,
     top: usize,
 ) -> Result<Vec<GroupSummary>, StorageError> {
-    let context = Context::load(storage, policy)?;
     let mut summarizer = Summarizer::default();
-    storage.scan_devices(&RULE_SECTIONS, |device| {
-        let readiness = context.evaluate(device.summary, device.inventory, device.has_software, policy, now);
+    scan(storage, policy, now, |device| {
         let key = match by {
-            GroupBy::Site => {
-                context.site(device.summary.id).map(|(site, _, _)| site.code.as_str()).unwrap_or("")
-            }
-            GroupBy::Department => context.asset(device.summary).map(|a| a.department.as_str()).unwrap_or(""),
+            GroupBy::Site => device.site.map(|site| site.code.as_str()).unwrap_or(""),
+            GroupBy::Department => device.asset.map(|a| a.department.as_str()).unwrap_or(""),
             GroupBy::Model => device.summary.model.as_str(),
             GroupBy::Fleet => "",
         };
-        summarizer.add(key, &readiness);
+        summarizer.add(key, &device.readiness);
     })?;
     Ok(summarizer.finish(top))
 }

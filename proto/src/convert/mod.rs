@@ -11,6 +11,7 @@ pub mod readiness;
 mod software;
 #[cfg(test)]
 mod tests;
+pub mod waves;
 
 pub use device::{
     device_from_wire, device_summary_from_wire, device_summary_to_wire, device_to_wire,

@@ -271,4 +271,62 @@ impl FleetService for FleetApi {
     ) -> Result<Response<pb::GetReadinessTrendResponse>, Status> {
         self.do_get_readiness_trend(request).await
     }
+
+    #[tracing::instrument(name = "plan_waves", skip_all)]
+    async fn plan_waves(
+        &self,
+        request: Request<pb::PlanWavesRequest>,
+    ) -> Result<Response<pb::PlanWavesResponse>, Status> {
+        self.do_plan_waves(request).await
+    }
+
+    #[tracing::instrument(name = "publish_plan", skip_all)]
+    async fn publish_plan(
+        &self,
+        request: Request<pb::PublishPlanRequest>,
+    ) -> Result<Response<pb::PlanSummary>, Status> {
+        self.do_publish_plan(request).await
+    }
+
+    #[tracing::instrument(name = "get_plan", skip_all)]
+    async fn get_plan(
+        &self,
+        request: Request<pb::GetPlanRequest>,
+    ) -> Result<Response<pb::GetPlanResponse>, Status> {
+        self.do_get_plan(request).await
+    }
+
+    #[tracing::instrument(name = "get_wave_status", skip_all)]
+    async fn get_wave_status(
+        &self,
+        _request: Request<pb::GetWaveStatusRequest>,
+    ) -> Result<Response<pb::GetWaveStatusResponse>, Status> {
+        self.do_get_wave_status().await
+    }
+
+    #[tracing::instrument(name = "set_rollout_status", skip_all)]
+    async fn set_rollout_status(
+        &self,
+        request: Request<pb::SetRolloutStatusRequest>,
+    ) -> Result<Response<pb::SetRolloutStatusResponse>, Status> {
+        self.do_set_rollout_status(request).await
+    }
+
+    #[tracing::instrument(name = "import_returns", skip_all)]
+    async fn import_returns(
+        &self,
+        request: Request<pb::ImportReturnsRequest>,
+    ) -> Result<Response<pb::ImportReturnsResponse>, Status> {
+        self.do_import_returns(request).await
+    }
+
+    type ExportWavesStream = super::waves::ExportStream;
+
+    #[tracing::instrument(name = "export_waves", skip_all)]
+    async fn export_waves(
+        &self,
+        request: Request<pb::ExportWavesRequest>,
+    ) -> Result<Response<Self::ExportWavesStream>, Status> {
+        self.do_export_waves(request).await
+    }
 }

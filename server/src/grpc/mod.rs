@@ -5,6 +5,7 @@
 mod agent;
 mod fleet;
 mod readiness;
+mod waves;
 
 use crate::storage::Storage;
 use parc_proto::limits::MAX_MESSAGE_BYTES;

@@ -175,6 +175,57 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 4: wave plans (drafts and published versions, each device's wave
+    // and reason) and the rollout status of each device, with its history.
+    Migration {
+        sql: r#"
+    CREATE TABLE plans (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        state            TEXT    NOT NULL CHECK (state IN ('draft', 'published', 'superseded')),
+        created_at       INTEGER NOT NULL,
+        published_at     INTEGER,
+        based_on         INTEGER REFERENCES plans (id),
+        spec             TEXT    NOT NULL,
+        summary          TEXT    NOT NULL
+    );
+
+    CREATE TABLE plan_devices (
+        plan_id          INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        device_id        INTEGER NOT NULL,
+        wave             INTEGER NOT NULL,
+        position         INTEGER NOT NULL,
+        site_code        TEXT    NOT NULL,
+        class            TEXT    NOT NULL,
+        reason           TEXT    NOT NULL,
+        fixed            INTEGER NOT NULL,
+        PRIMARY KEY (plan_id, device_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX plan_devices_by_wave ON plan_devices (plan_id, wave, position);
+
+    CREATE TABLE rollout_status (
+        device_id        INTEGER PRIMARY KEY,
+        status           TEXT    NOT NULL,
+        reason           TEXT    NOT NULL,
+        wave             INTEGER,
+        updated_at       INTEGER NOT NULL,
+        source           TEXT    NOT NULL
+    );
+
+    CREATE TABLE rollout_events (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id        INTEGER NOT NULL,
+        at               INTEGER NOT NULL,
+        previous         TEXT    NOT NULL,
+        status           TEXT    NOT NULL,
+        reason           TEXT    NOT NULL,
+        wave             INTEGER,
+        technician       TEXT    NOT NULL,
+        source           TEXT    NOT NULL
+    );
+    CREATE INDEX rollout_events_by_device ON rollout_events (device_id, at);
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

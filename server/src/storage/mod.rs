@@ -19,6 +19,7 @@ mod read;
 mod scan;
 mod sites;
 mod software;
+mod waves;
 mod writer;
 
 pub use backup::{backup, restore, BackupSummary, DatabaseLock};
@@ -26,6 +27,7 @@ pub use migrations::latest_version;
 pub use parc_proto::sections::SectionHash;
 pub use scan::ScannedDevice;
 pub use sites::{AssignOutcome, Joins, TrendPoint};
+pub use waves::{PlanDevice, PlanRecord, PlanState, RolloutState, StatusChange, StoredPlan};
 pub use writer::WriterStats;
 
 use crate::identity::IdentityKey;
@@ -64,6 +66,10 @@ pub enum StorageError {
     Closed,
     #[error("{0}")]
     Backup(String),
+    /// The write was refused because of what is stored (a plan published
+    /// meanwhile, a device that left the plan): said to the client.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// One report, as the gRPC edge validated it.

@@ -1,0 +1,94 @@
+//! The wave list: every device of a plan with what technicians and
+//! suppliers need (site and address, asset tag, user, readiness, reason,
+//! status), in wave order.
+
+use super::{rules_of, status_of};
+use crate::error::ServerError;
+use crate::readiness::{self, DeviceFacts};
+use crate::storage::{Storage, StoredPlan};
+use parc_model::civil::iso;
+use parc_planner::export::WaveRow;
+use parc_readiness::{Dimension, Policy, ReasonKind, State};
+use std::collections::HashMap;
+
+/// The plan's rows (one wave, or all with `None`), in wave order.
+pub fn rows(
+    storage: &Storage,
+    policy: &Policy,
+    now: i64,
+    plan: &StoredPlan,
+    wave: Option<u32>,
+) -> Result<Vec<WaveRow>, ServerError> {
+    let rules = rules_of(plan)?;
+    let today = now.div_euclid(86_400);
+    let statuses = storage.rollout_statuses()?;
+    let devices: Vec<_> =
+        storage.plan_devices(plan.id)?.into_iter().filter(|d| wave.is_none_or(|w| d.wave == w)).collect();
+    let mut rows: Vec<WaveRow> = devices
+        .iter()
+        .map(|d| WaveRow {
+            wave: d.wave,
+            planned_date: iso(rules.wave_days(d.wave).0),
+            site_code: d.site_code.clone(),
+            replacement_class: d.class.clone(),
+            reason: d.reason.clone(),
+            status: status_of(&statuses, d.device_id).name().to_string(),
+            device_id: d.device_id,
+            ..WaveRow::default()
+        })
+        .collect();
+    let index: HashMap<u64, usize> = devices.iter().enumerate().map(|(i, d)| (d.device_id, i)).collect();
+    readiness::scan(storage, policy, now, |facts| {
+        if let Some(&i) = index.get(&facts.summary.id) {
+            fill(&mut rows[i], &facts, today);
+        }
+    })?;
+    Ok(rows)
+}
+
+fn fill(row: &mut WaveRow, facts: &DeviceFacts<'_>, today: i64) {
+    let summary = facts.summary;
+    let readiness = &facts.readiness;
+    row.hostname.clone_from(&summary.hostname);
+    row.serial_number.clone_from(&summary.serial_number);
+    row.manufacturer.clone_from(&summary.manufacturer);
+    row.model.clone_from(&summary.model);
+    row.score = readiness.replacement_score;
+    row.age_years = readiness
+        .age
+        .as_ref()
+        .map(|age| format!("{:.1}", (today - age.since_day) as f64 / 365.25))
+        .unwrap_or_default();
+    if let Some(site) = facts.site {
+        row.site_name.clone_from(&site.name);
+        row.site_address.clone_from(&site.address);
+        row.technician_group.clone_from(&site.technician_group);
+        row.site_fibre = format!("{} ({})", site.fibre, site.wan_link.name());
+    }
+    if let Some(asset) = facts.asset {
+        row.asset_tag.clone_from(&asset.asset_tag);
+        row.assigned_user.clone_from(&asset.assigned_user);
+        row.department.clone_from(&asset.department);
+        row.teleworker =
+            asset.teleworker.map(|t| if t { "yes" } else { "no" }).unwrap_or_default().to_string();
+    }
+    let state =
+        |dimension: Dimension| readiness.outcome(dimension).map_or("unknown", |o| o.state.name()).to_string();
+    row.wifi = state(Dimension::Wifi);
+    row.softphone = state(Dimension::Softphone);
+    row.windows11 = readiness
+        .outcome(Dimension::Replacement)
+        .map(|outcome| {
+            let windows11 = outcome.reasons.iter().filter(|r| r.code.starts_with("windows11_"));
+            let kinds: Vec<ReasonKind> = windows11.map(|r| r.kind).collect();
+            if kinds.contains(&ReasonKind::Blocks) {
+                State::NotReady
+            } else if kinds.contains(&ReasonKind::Missing) {
+                State::Unknown
+            } else {
+                State::Ready
+            }
+        })
+        .map_or("unknown", State::name)
+        .to_string();
+}
