@@ -20,5 +20,6 @@ pub mod rollout;
 pub mod spec;
 
 pub use candidate::{Candidate, DeviceClass};
+pub use explain::euros;
 pub use plan::{plan, Constraint, Fixed, LeftOut, Placement, Plan, Shortfall, Wave};
 pub use spec::{Overrides, PlanSpec, Rules, SpecError};

@@ -9,6 +9,9 @@ mod output;
 mod readiness;
 mod review;
 mod sites;
+pub mod wave_files;
+mod wave_status;
+mod waves;
 
 use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
@@ -124,6 +127,11 @@ pub enum Command {
         #[command(subcommand)]
         command: readiness::PolicyCommand,
     },
+    /// Replacement waves: plan, publish, follow the rollout, export lists.
+    Waves {
+        #[command(subcommand)]
+        command: waves::WavesCommand,
+    },
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -201,6 +209,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 .await
         }
         Command::Policy { command } => readiness::policy(&cli.server, command).await,
+        Command::Waves { command } => waves::run(&cli.server, command).await,
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());
