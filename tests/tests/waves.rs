@@ -203,7 +203,7 @@ fn a_planner_plans_publishes_follows_replans_and_exports_waves() {
     assert_eq!(sheet_rows, total);
     let summary = workbook.worksheet_range("Summary").unwrap();
     assert_eq!(summary.get((0, 2)).map(|c| c.to_string()), Some("devices".into()));
-    let total_row = summary.rows().find(|r| r[0].to_string() == "total").expect("total row");
+    let total_row = summary.rows().find(|r| r[0] == "total").expect("total row");
     assert_eq!(total_row[2].to_string(), total.to_string());
     let json: Vec<serde_json::Value> =
         serde_json::from_str(&ok(parc(url, &["waves", "export", "--format", "json", "--wave", "1"])))

@@ -43,9 +43,9 @@ fn width(column: &str) -> f64 {
 
 /// Writes rows one by one into one of the formats.
 pub enum Writer {
-    Csv(csv::Writer<Box<dyn Write>>),
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
     Json { out: Box<dyn Write>, first: bool },
-    Xlsx(XlsxFile),
+    Xlsx(Box<XlsxFile>),
 }
 
 impl Writer {
@@ -57,7 +57,7 @@ impl Writer {
         let mut writer =
             csv::WriterBuilder::new().delimiter(if excel_fr { b';' } else { b',' }).from_writer(out);
         writer.write_record(COLUMNS)?;
-        Ok(Writer::Csv(writer))
+        Ok(Writer::Csv(Box::new(writer)))
     }
 
     pub fn json(mut out: Box<dyn Write>) -> anyhow::Result<Writer> {
@@ -85,7 +85,7 @@ impl Writer {
                 out.write_all(b"\n]\n")?;
                 out.flush()?;
             }
-            Writer::Xlsx(file) => file.finish()?,
+            Writer::Xlsx(file) => (*file).finish()?,
         }
         Ok(())
     }
@@ -226,7 +226,7 @@ pub async fn export(
                     "--format xlsx writes a file: give --out FILE.xlsx"
                 )));
             };
-            Writer::Xlsx(XlsxFile::create(path).map_err(anyhow::Error::from)?)
+            Writer::Xlsx(Box::new(XlsxFile::create(path).map_err(anyhow::Error::from)?))
         }
     };
     let mut stream = client
