@@ -188,3 +188,12 @@ fn the_planner_visits_fewer_sites_than_the_spreadsheet_way() {
     assert_eq!(planned.site_visits, 8, "{}", render(&planned));
     assert!(baseline.site_visits >= 15, "baseline {}", baseline.site_visits);
 }
+
+#[test]
+fn the_sample_spec_is_valid() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/plan-spec.toml");
+    let text = std::fs::read_to_string(path).expect("samples/plan-spec.toml");
+    let rules = rules(&text);
+    assert_eq!((rules.waves, rules.capacity, rules.technicians.len()), (44, Some(45), 3));
+    assert_eq!(rules.blackouts.len(), 2);
+}

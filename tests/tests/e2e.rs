@@ -223,12 +223,23 @@ fn parc_demo_serves_a_simulated_fleet_until_interrupted() {
     // The sample sites and the simulated register went in; readiness is printed.
     assert!(stdout.contains("  imported    41 sites (samples/sites.csv)"), "{stdout}");
     assert!(stdout.contains("Whole fleet: 61 PCs; replacement:"), "{stdout}");
+    // The sample spec's waves are planned and published.
+    assert!(stdout.contains("Replacement waves (published"), "{stdout}");
+    assert!(stdout.contains("plan 1 (published): "), "{stdout}");
     let sites = run("parc", &["--server", &url, "sites", "--output", "json"]);
     let sites: Vec<serde_json::Value> = serde_json::from_slice(&sites.stdout).expect("sites as JSON");
     assert_eq!(sites.len(), 41);
     // Every simulated PC sits on a site by its subnet (this PC may not).
     let placed: u64 = sites.iter().map(|s| s["devices"].as_u64().unwrap()).sum();
     assert!(placed >= 60, "{placed} PCs placed: {sites:?}");
+
+    let waves = run("parc", &["--server", &url, "waves", "status"]);
+    assert!(
+        text(&waves.stdout).starts_with("plan 1: 0 of "),
+        "{}{}",
+        text(&waves.stdout),
+        text(&waves.stderr)
+    );
 
     let devices = devices_json(&url);
     assert_eq!(devices.len(), 61);

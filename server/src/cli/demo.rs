@@ -144,6 +144,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "Readiness\n{}",
         indent(super::readiness::readiness_table(&groups, super::readiness::By::Dimension).trim_end())
     );
+    let (plan, published) = plan_waves(&mut client).await?;
+    println!(
+        "Replacement waves ({published}: samples/plan-spec.toml from next Monday)\n{}",
+        indent(plan.trim_end())
+    );
     let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
     println!("Where to look next (in another terminal):");
     println!("  parc --server {server_url} devices");
@@ -152,6 +157,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  parc --server {server_url} device {pick}         # with its readiness and reasons");
     println!("  parc --server {server_url} readiness --by site");
     println!("  parc --server {server_url} sites");
+    println!("  parc --server {server_url} waves status");
+    println!("  parc --server {server_url} waves export --format xlsx --out waves.xlsx");
     println!(
         "  parc --server {server_url} sites set MDS-ETAMPES --fibre live --wan-link ftto --down 500 --up 500"
     );
@@ -185,6 +192,41 @@ async fn bind(wanted: Option<SocketAddr>, default: &str) -> anyhow::Result<TcpLi
             TcpListener::bind("127.0.0.1:0").await.context("cannot listen on any loopback port")
         }
     }
+}
+
+const SAMPLE_SPEC: &str = include_str!("../../../samples/plan-spec.toml");
+
+/// Plans the sample spec's waves from next Monday and publishes them;
+/// returns the plan as `parc waves plan` prints it.
+async fn plan_waves(
+    client: &mut parc_proto::pb::fleet_service_client::FleetServiceClient<tonic::transport::Channel>,
+) -> anyhow::Result<(String, &'static str)> {
+    let today = crate::now_unix().div_euclid(86_400);
+    // 1970-01-01 was a Thursday: days to the next Monday.
+    let monday = today + (7 - (today + 3).rem_euclid(7));
+    let request = pb::PlanWavesRequest {
+        spec_toml: SAMPLE_SPEC.to_string(),
+        spec_file: "samples/plan-spec.toml".into(),
+        overrides: Some(pb::PlanOverrides {
+            start: Some(parc_model::civil::iso(monday)),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let planned = client
+        .plan_waves(request)
+        .await
+        .map_err(|status| anyhow::anyhow!("waves: {}", parc_proto::status_text(&status)))?
+        .into_inner();
+    let (header, record, names) =
+        parc_proto::convert::waves::plan_from_wire(planned.plan.unwrap_or_default())?;
+    client
+        .publish_plan(pb::PublishPlanRequest { id: header.id })
+        .await
+        .map_err(|status| anyhow::anyhow!("publish: {}", parc_proto::status_text(&status)))?;
+    let mut text = super::waves::plan_text(&header, &record, &names);
+    text = text.replacen("(draft)", "(published)", 1);
+    Ok((text, "published"))
 }
 
 fn indent(text: &str) -> String {

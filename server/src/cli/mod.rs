@@ -11,7 +11,7 @@ mod review;
 mod sites;
 pub mod wave_files;
 mod wave_status;
-mod waves;
+pub mod waves;
 
 use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
