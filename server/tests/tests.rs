@@ -7,3 +7,4 @@ mod ingest;
 mod readiness;
 mod storage;
 mod util;
+mod waves;

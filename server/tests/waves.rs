@@ -1,0 +1,125 @@
+//! Wave plans over real gRPC on a real database file: only drafts are
+//! published, statuses are checked against the published plan, and a
+//! returns file is stored whole or not at all.
+
+use crate::util::{inventory, TestServer, SECRET};
+use parc_proto::pb;
+use tonic::Code;
+
+const SITES: &str = "code;name;kind;address;wan_link;fibre;wifi;subnets;technician_group\n\
+    SIEGE;Hôtel du Département;siège;Évry;ftto;live;live;10.1.0.0/16;NORD\n";
+
+const SPEC: &str = "start = \"2027-01-04\"\ncapacity = 2\n[select]\ngroups = [\"replace\", \"fixable\", \"unknown\", \"ready\"]\n";
+
+fn plan_request() -> pb::PlanWavesRequest {
+    pb::PlanWavesRequest { spec_toml: SPEC.into(), spec_file: "spec.toml".into(), ..Default::default() }
+}
+
+#[tokio::test]
+async fn only_drafts_publish_and_returns_are_all_or_nothing() {
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    fleet
+        .import_sites(pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: SITES.as_bytes().to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let agent = server.agent();
+    for i in 0..3 {
+        let mut pc = inventory(&format!("PC-{i}"), &format!("{i:0>32}"));
+        for interface in pc.network_interfaces.iter_mut().flatten() {
+            interface.addresses = vec![format!("10.1.0.{}/16", i + 10)];
+        }
+        let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
+        agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
+    }
+
+    // A dry run stores nothing.
+    let dry = fleet
+        .plan_waves(pb::PlanWavesRequest { dry_run: true, ..plan_request() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(dry.plan.as_ref().unwrap().id, 0);
+    assert_eq!(dry.plan.as_ref().unwrap().planned, 3);
+    let none = fleet.get_plan(pb::GetPlanRequest { id: 0, draft: true }).await.unwrap_err();
+    assert_eq!(none.code(), Code::NotFound);
+
+    let first = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    assert_eq!((first.id, first.state.as_str(), first.planned, first.waves.len()), (1, "draft", 3, 2));
+    fleet.publish_plan(pb::PublishPlanRequest { id: 1 }).await.unwrap();
+    let second = fleet.plan_waves(plan_request()).await.unwrap().into_inner();
+    assert_eq!(second.diff.as_ref().unwrap().unchanged, 3, "same inputs, same plan");
+    fleet.publish_plan(pb::PublishPlanRequest { id: 2 }).await.unwrap();
+    let again = fleet.publish_plan(pb::PublishPlanRequest { id: 1 }).await.unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert!(again.message().contains("plan 1 is superseded, not a draft"), "{}", again.message());
+
+    // A bad second row: the first is not stored either.
+    let returns = "hostname;status;reason\nPC-0;done;\nPC-1;postponed;\n";
+    let refused = fleet
+        .import_returns(pb::ImportReturnsRequest {
+            csv: returns.as_bytes().to_vec(),
+            file_name: "returns.csv".into(),
+            dry_run: false,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("returns.csv line 3: postponed needs a reason"),
+        "{}",
+        refused.message()
+    );
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(status.overall.as_ref().unwrap().done, 0);
+
+    // A dry run checks and counts, and writes nothing.
+    let good = "hostname;status\nPC-0;done\nPC-1;fait\n";
+    let counted = fleet
+        .import_returns(pb::ImportReturnsRequest {
+            csv: good.as_bytes().to_vec(),
+            file_name: "returns.csv".into(),
+            dry_run: true,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((counted.rows, counted.changed), (2, 2));
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(status.overall.as_ref().unwrap().done, 0);
+    fleet
+        .import_returns(pb::ImportReturnsRequest {
+            csv: good.as_bytes().to_vec(),
+            file_name: "returns.csv".into(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(status.overall.as_ref().unwrap().done, 2);
+
+    // Done is closed: only back to planned.
+    let closed = fleet
+        .set_rollout_status(pb::SetRolloutStatusRequest {
+            device: "PC-0".into(),
+            status: "delivered".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(closed.message().contains("is done already"), "{}", closed.message());
+    let unknown = fleet
+        .set_rollout_status(pb::SetRolloutStatusRequest {
+            device: "PC-0".into(),
+            status: "lost".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::InvalidArgument);
+    assert!(unknown.message().contains("status"), "{}", unknown.message());
+}
