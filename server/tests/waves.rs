@@ -123,3 +123,64 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
     assert_eq!(unknown.code(), Code::InvalidArgument);
     assert!(unknown.message().contains("status"), "{}", unknown.message());
 }
+
+#[tokio::test]
+async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
+    use parc_server::storage::Report;
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    fleet
+        .import_sites(pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: SITES.as_bytes().to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let now = parc_server::now_unix();
+    let day = 86_400;
+    let pc = |hostname: &str, user: &str| {
+        let mut pc = inventory(hostname, &format!("{hostname:0>32}"));
+        for interface in pc.network_interfaces.iter_mut().flatten() {
+            interface.addresses = vec!["10.1.0.20/16".into()];
+        }
+        pc.users = Some(parc_model::Users { logged_in: Vec::new(), last_logged_in: user.into() });
+        pc
+    };
+    // The old PC enrolled a month ago and last reported 8 days ago.
+    let old = server.storage.enroll("OLD-MACHINE", "PC-OLD", "old-key", now - 30 * day).unwrap();
+    server
+        .storage
+        .record_report(Report::full("old-key", 1, pc("PC-OLD", "DEPT91\\jdupont"), now - 8 * day))
+        .unwrap();
+    let published = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    fleet.publish_plan(pb::PublishPlanRequest { id: published.id }).await.unwrap();
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert!(status.proposals.is_empty(), "no new PC yet: {:?}", status.proposals);
+
+    // Their new PC enrolls after the plan was published, and reports.
+    let new = server.storage.enroll("NEW-MACHINE", "PC-NEW", "new-key", now + 60).unwrap();
+    server
+        .storage
+        .record_report(Report::full("new-key", 1, pc("PC-NEW", "jdupont@dept91.fr"), now + 60))
+        .unwrap();
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert_eq!(status.proposals.len(), 1, "{:?}", status.proposals);
+    let proposal = &status.proposals[0];
+    assert_eq!((proposal.old_device_id, proposal.new_device_id), (old, new));
+    assert_eq!((proposal.old_hostname.as_str(), proposal.new_hostname.as_str()), ("PC-OLD", "PC-NEW"));
+    assert_eq!((proposal.user.as_str(), proposal.silent_days), ("jdupont", 8));
+
+    // Accepted: done, and no longer proposed.
+    fleet
+        .set_rollout_status(pb::SetRolloutStatusRequest {
+            device: old.to_string(),
+            status: "done".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    assert!(status.proposals.is_empty());
+    assert_eq!(status.overall.unwrap().done, 1);
+}
