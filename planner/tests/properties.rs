@@ -220,3 +220,43 @@ proptest! {
         prop_assert_eq!(plan(&rules, &candidates, &[], 1), plan(&rules, &reversed, &[], 1));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn replanning_keeps_frozen_waves_and_still_holds_every_constraint(
+        candidates in fleet(), spec in spec(), frozen_waves in 0u32..4, extra in 0usize..20,
+    ) {
+        let rules = spec.rules().map_err(TestCaseError::fail)?;
+        let first = plan(&rules, &candidates, &[], 1);
+        let open_from = frozen_waves + 1;
+        let by_id: HashMap<u64, &Candidate> = candidates.iter().map(|c| (c.device_id, c)).collect();
+        let fixed: Vec<parc_planner::Fixed> = first
+            .placements
+            .iter()
+            .filter(|p| p.wave < open_from)
+            .map(|p| parc_planner::Fixed { candidate: by_id[&p.device_id].clone(), wave: p.wave, why: "frozen".into() })
+            .collect();
+        // New devices arrive: copies of existing ones under new ids.
+        let mut more = candidates.clone();
+        for (i, c) in candidates.iter().take(extra).enumerate() {
+            more.push(Candidate { device_id: 10_000 + i as u64, ..c.clone() });
+        }
+        let second = plan(&rules, &more, &fixed, open_from);
+        let frozen_before: Vec<(u64, u32)> = first.placements.iter().filter(|p| p.wave < open_from).map(|p| (p.device_id, p.wave)).collect();
+        let mut frozen_after: Vec<(u64, u32)> = second.placements.iter().filter(|p| p.wave < open_from).map(|p| (p.device_id, p.wave)).collect();
+        let mut expected = frozen_before.clone();
+        expected.sort_unstable();
+        frozen_after.sort_unstable();
+        prop_assert_eq!(frozen_after, expected, "a frozen wave changed");
+        prop_assert!(second.placements.iter().filter(|p| p.wave < open_from).all(|p| p.fixed));
+        check_constraints(&rules, &more, &second);
+        let mut accounted: Vec<u64> = second.placements.iter().map(|p| p.device_id)
+            .chain(second.left_out.iter().map(|l| l.device_id)).collect();
+        accounted.sort_unstable();
+        let mut expected: Vec<u64> = more.iter().map(|c| c.device_id).collect();
+        expected.sort_unstable();
+        prop_assert_eq!(accounted, expected);
+    }
+}
