@@ -384,7 +384,10 @@ pub fn plan_text(header: &PlanHeader, record: &PlanRecord, names: &HashMap<u64, 
                 limit(w.sites.to_string(), w.max_sites.map(|c| c.to_string())),
                 format!("{}/{}", w.laptops, w.desktops),
                 technicians.join(" "),
-                limit(euros(w.budget_cents), w.budget_limit_cents.map(euros)),
+                match (w.budget_cents, w.budget_limit_cents) {
+                    (0, None) => String::new(),
+                    (used, budget) => limit(euros(used), budget.map(euros)),
+                },
                 stock.join(" "),
                 notes.join("; "),
             ]
