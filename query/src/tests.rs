@@ -1,0 +1,729 @@
+//! The language through `parse` only: what queries read into, their
+//! canonical form, and every error with its message and position.
+
+use crate::*;
+
+const GIB: i64 = 1 << 30;
+const DAY: i64 = 86_400;
+
+/// Parses `input` or fails the test with the rendered error.
+fn parsed(input: &str) -> Query {
+    parse(input).unwrap_or_else(|e| panic!("{input:?} did not parse:\n{}", e.render(input)))
+}
+
+/// The one filter `input` reads into.
+fn filter(input: &str) -> Filter {
+    let query = parsed(input);
+    assert_eq!(query.terms.len(), 1, "{input:?}");
+    query.terms[0].filter.clone()
+}
+
+/// `input` reads back in canonical form as `canonical`, which reads to
+/// the same filters.
+fn check(input: &str, canonical: &str) {
+    let query = parsed(input);
+    assert_eq!(query.to_string(), canonical, "{input:?}");
+    let again = parsed(canonical);
+    let filters = |q: &Query| q.terms.iter().map(|t| (t.negated, t.filter.clone())).collect::<Vec<_>>();
+    assert_eq!(filters(&again), filters(&query), "{canonical:?}");
+    assert_eq!(again.to_string(), canonical);
+}
+
+/// `input` is refused with this kind, position, length and message.
+fn check_err(input: &str, kind: ErrorKind, position: usize, len: usize, message: &str) {
+    let error = match parse(input) {
+        Ok(query) => panic!("{input:?} parsed as {query:?}"),
+        Err(e) => e,
+    };
+    assert_eq!(error.message, message, "{input:?}");
+    assert_eq!((error.kind, error.position, error.len), (kind, position, len), "{input:?}: {message}");
+    assert_eq!(error.to_string(), format!("column {}: {message}", position + 1));
+}
+
+fn text(field: TextField, values: &[&str]) -> Filter {
+    Filter::Text { field, values: values.iter().map(|v| v.to_string()).collect() }
+}
+
+fn term(negated: bool, filter: Filter, start: usize, end: usize) -> Term {
+    Term { negated, filter, span: Span { start, end } }
+}
+
+#[test]
+fn the_example_query() {
+    let input = r#"site:MDS-ETAMPES ram<8GB os:"Windows 10" -wifi:ready software:"Lotus Notes" not-seen>14d chassis:laptop wave:3"#;
+    let expected = Query {
+        terms: vec![
+            term(false, text(TextField::Site, &["MDS-ETAMPES"]), 0, 16),
+            term(
+                false,
+                Filter::Number {
+                    field: NumberField::Ram,
+                    test: NumberTest::Cmp { op: CmpOp::Lt, value: 8 * GIB },
+                },
+                17,
+                24,
+            ),
+            term(false, text(TextField::Os, &["Windows 10"]), 25, 40),
+            term(
+                true,
+                Filter::Readiness {
+                    dimension: Dimension::Wifi,
+                    values: vec![ReadinessValue::State(ReadinessState::Ready)],
+                },
+                41,
+                52,
+            ),
+            term(false, text(TextField::Software, &["Lotus Notes"]), 53, 75),
+            term(false, Filter::NotSeen { op: CmpOp::Gt, seconds: 14 * DAY }, 76, 88),
+            term(false, Filter::Chassis(vec![Chassis::Laptop]), 89, 103),
+            term(false, Filter::Wave(WaveTest::OneOf(vec![Some(3)])), 104, 110),
+        ],
+    };
+    let query = parsed(input);
+    assert_eq!(query, expected);
+    assert_eq!(query.to_string(), input, "the example is in canonical form");
+    assert_eq!(parsed(&query.to_string()), query);
+    assert_eq!(
+        query.fields(),
+        [
+            Field::Site,
+            Field::Ram,
+            Field::Os,
+            Field::Wifi,
+            Field::Software,
+            Field::NotSeen,
+            Field::Chassis,
+            Field::Wave
+        ]
+    );
+}
+
+#[test]
+fn empty_queries_select_everything() {
+    for input in ["", " ", "\t\n  "] {
+        let query = parsed(input);
+        assert!(query.is_empty());
+        assert_eq!(query.to_string(), "");
+    }
+}
+
+#[test]
+fn text_fields() {
+    assert_eq!(filter("hostname:PC-0042"), text(TextField::Hostname, &["PC-0042"]));
+    assert_eq!(filter("serial:5CG1234"), text(TextField::Serial, &["5CG1234"]));
+    assert_eq!(filter(r#"model:"EliteBook 840""#), text(TextField::Model, &["EliteBook 840"]));
+    assert_eq!(filter("manufacturer:lenovo"), text(TextField::Manufacturer, &["lenovo"]));
+    assert_eq!(filter("cpu:i5-8"), text(TextField::Cpu, &["i5-8"]));
+    assert_eq!(filter(r#"os:"Windows 11 (23H2)""#), text(TextField::Os, &["Windows 11 (23H2)"]));
+    assert_eq!(filter("os:Debian"), text(TextField::Os, &["Debian"]));
+    assert_eq!(filter(r#"software:"Lotus Notes""#), text(TextField::Software, &["Lotus Notes"]));
+    assert_eq!(filter("user:dupont"), text(TextField::User, &["dupont"]));
+    assert_eq!(filter(r#"department:"Action sociale""#), text(TextField::Department, &["Action sociale"]));
+    assert_eq!(filter("site:MDS-ETAMPES"), text(TextField::Site, &["MDS-ETAMPES"]));
+    assert_eq!(filter("tag:CD91-004512"), text(TextField::Tag, &["CD91-004512"]));
+    assert_eq!(TextField::Site.matching(), TextMatch::Exact);
+    assert_eq!(TextField::Tag.matching(), TextMatch::Exact);
+    assert_eq!(TextField::Os.matching(), TextMatch::Contains);
+}
+
+#[test]
+fn equals_is_colon() {
+    assert_eq!(filter("site=MDS-ETAMPES"), filter("site:MDS-ETAMPES"));
+    assert_eq!(filter("cores=4"), filter("cores:4"));
+    check("site=MDS-ETAMPES", "site:MDS-ETAMPES");
+}
+
+#[test]
+fn choice_fields() {
+    assert_eq!(
+        filter("chassis:laptop,desktop,all-in-one,tablet,server,vm,other,unknown"),
+        Filter::Chassis(vec![
+            Chassis::Laptop,
+            Chassis::Desktop,
+            Chassis::AllInOne,
+            Chassis::Tablet,
+            Chassis::Server,
+            Chassis::Vm,
+            Chassis::Other,
+            Chassis::Unknown
+        ])
+    );
+    assert_eq!(filter("chassis:All_In_One,AIO"), Filter::Chassis(vec![Chassis::AllInOne, Chassis::AllInOne]));
+    assert_eq!(
+        filter("disk:hdd,ssd,nvme,unknown"),
+        Filter::Disk(vec![DiskKind::Hdd, DiskKind::Ssd, DiskKind::Nvme, DiskKind::Unknown])
+    );
+    assert_eq!(
+        filter("status:planned,scheduled,prepared,delivered,done,postponed,cancelled,none"),
+        Filter::Status(vec![
+            RolloutStatus::Planned,
+            RolloutStatus::Scheduled,
+            RolloutStatus::Prepared,
+            RolloutStatus::Delivered,
+            RolloutStatus::Done,
+            RolloutStatus::Postponed,
+            RolloutStatus::Cancelled,
+            RolloutStatus::NotInRollout
+        ])
+    );
+    assert_eq!(
+        filter("status:livré,Annulé,canceled"),
+        Filter::Status(vec![RolloutStatus::Delivered, RolloutStatus::Cancelled, RolloutStatus::Cancelled])
+    );
+    assert_eq!(
+        filter("teleworker:yes,no,unknown"),
+        Filter::Teleworker(vec![Teleworker::Yes, Teleworker::No, Teleworker::Unknown])
+    );
+    assert_eq!(
+        filter("teleworker:TRUE,oui,false,non"),
+        Filter::Teleworker(vec![Teleworker::Yes, Teleworker::Yes, Teleworker::No, Teleworker::No])
+    );
+    check("Chassis:LAPTOP,aio", "chassis:laptop,all-in-one");
+    check("status:fait", "status:done");
+    check("teleworker:oui", "teleworker:yes");
+}
+
+#[test]
+fn readiness_fields() {
+    use ReadinessState::*;
+    let readiness =
+        |dimension, values: &[ReadinessValue]| Filter::Readiness { dimension, values: values.to_vec() };
+    let states =
+        [ReadinessValue::State(Ready), ReadinessValue::State(NotReady), ReadinessValue::State(Unknown)];
+    for dimension in Dimension::ALL {
+        let input = format!("{dimension}:ready,not-ready,unknown");
+        assert_eq!(filter(&input), readiness(dimension, &states), "{input}");
+        assert_eq!(dimension.field().kind(), FieldKind::Readiness);
+    }
+    let not_ready = [ReadinessValue::State(NotReady)];
+    assert_eq!(filter("wifi:not_ready"), readiness(Dimension::Wifi, &not_ready));
+    assert_eq!(filter("wifi:notready"), readiness(Dimension::Wifi, &not_ready));
+    assert_eq!(filter("WIFI:Not-Ready"), readiness(Dimension::Wifi, &not_ready));
+    assert_eq!(
+        filter("replacement:fixable,replace,ready"),
+        readiness(
+            Dimension::Replacement,
+            &[
+                ReadinessValue::Group(ReplacementGroup::Fixable),
+                ReadinessValue::Group(ReplacementGroup::Replace),
+                ReadinessValue::State(Ready)
+            ]
+        )
+    );
+    check("wifi:not_ready,unknown", "wifi:not-ready,unknown");
+    check("replacement:replace", "replacement:replace");
+}
+
+#[test]
+fn number_fields() {
+    let cmp = |field, op, value| Filter::Number { field, test: NumberTest::Cmp { op, value } };
+    let one_of = |field, values: &[i64]| Filter::Number { field, test: NumberTest::OneOf(values.to_vec()) };
+    assert_eq!(filter("ram<8GB"), cmp(NumberField::Ram, CmpOp::Lt, 8 * GIB));
+    assert_eq!(filter("ram<=8G"), cmp(NumberField::Ram, CmpOp::Le, 8 * GIB));
+    assert_eq!(filter("ram>8GiB"), cmp(NumberField::Ram, CmpOp::Gt, 8 * GIB));
+    assert_eq!(filter("ram>=512MB"), cmp(NumberField::Ram, CmpOp::Ge, 512 << 20));
+    assert_eq!(filter("ram:8GB,16GB"), one_of(NumberField::Ram, &[8 * GIB, 16 * GIB]));
+    assert_eq!(filter(r#"ram<"8 GB""#), cmp(NumberField::Ram, CmpOp::Lt, 8 * GIB));
+    assert_eq!(filter("cores>=4"), cmp(NumberField::Cores, CmpOp::Ge, 4));
+    assert_eq!(filter("cores:2,4"), one_of(NumberField::Cores, &[2, 4]));
+    assert_eq!(filter("id:1042"), one_of(NumberField::Id, &[1042]));
+    assert_eq!(filter("id>1000"), cmp(NumberField::Id, CmpOp::Gt, 1000));
+    assert_eq!(filter("score>=80"), cmp(NumberField::Score, CmpOp::Ge, 80));
+    assert_eq!(filter("score:0,100"), one_of(NumberField::Score, &[0, 100]));
+    assert_eq!(filter("age>5"), cmp(NumberField::Age, CmpOp::Gt, 50));
+    assert_eq!(filter("age<4.5"), cmp(NumberField::Age, CmpOp::Lt, 45));
+    assert_eq!(filter("age<=5y"), cmp(NumberField::Age, CmpOp::Le, 50));
+    assert_eq!(filter("age:5y"), cmp(NumberField::Age, CmpOp::Ge, 50), "age: means at least");
+    // GitHub's spelling.
+    assert_eq!(filter("ram:<8GB"), filter("ram<8GB"));
+    assert_eq!(filter("cores:>=4"), filter("cores>=4"));
+    check("RAM<8gib", "ram<8GB");
+    check("ram<1.5GB", "ram<1536MB");
+    check("ram:8GB,16Go", "ram:8GB,16GB");
+    check("age:4.5", "age>=4.5y");
+    check("cores:>4", "cores>4");
+}
+
+#[test]
+fn not_seen() {
+    let not_seen = |op, seconds| Filter::NotSeen { op, seconds };
+    assert_eq!(filter("not-seen>14d"), not_seen(CmpOp::Gt, 14 * DAY));
+    assert_eq!(filter("not-seen:14d"), not_seen(CmpOp::Ge, 14 * DAY));
+    assert_eq!(filter("not-seen>=2w"), not_seen(CmpOp::Ge, 14 * DAY));
+    assert_eq!(filter("not-seen<1d"), not_seen(CmpOp::Lt, DAY));
+    assert_eq!(filter("not-seen<=12h"), not_seen(CmpOp::Le, 12 * 3600));
+    assert_eq!(filter("not_seen>30m"), not_seen(CmpOp::Gt, 1800));
+    assert_eq!(filter("Not_Seen>30M"), not_seen(CmpOp::Gt, 1800));
+    check("not_seen:2w", "not-seen>=14d");
+    check("not-seen>36h", "not-seen>36h");
+    check("not-seen<90m", "not-seen<90m");
+}
+
+#[test]
+fn waves() {
+    assert_eq!(filter("wave:3"), Filter::Wave(WaveTest::OneOf(vec![Some(3)])));
+    assert_eq!(filter("wave:none"), Filter::Wave(WaveTest::OneOf(vec![None])));
+    assert_eq!(filter("wave:1,2,NONE"), Filter::Wave(WaveTest::OneOf(vec![Some(1), Some(2), None])));
+    assert_eq!(filter("wave>2"), Filter::Wave(WaveTest::Cmp { op: CmpOp::Gt, wave: 2 }));
+    assert_eq!(filter("wave<=3"), Filter::Wave(WaveTest::Cmp { op: CmpOp::Le, wave: 3 }));
+    check("wave:None,4", "wave:none,4");
+    check("-wave:none", "-wave:none");
+}
+
+#[test]
+fn free_text() {
+    assert_eq!(filter("PC-0042"), Filter::FreeText("PC-0042".into()));
+    assert_eq!(filter(r#""Jean Dupont""#), Filter::FreeText("Jean Dupont".into()));
+    assert_eq!(filter("8GB"), Filter::FreeText("8GB".into()), "a word that is not a field term");
+    assert_eq!(filter("a,b"), Filter::FreeText("a,b".into()), "no alternatives in free text");
+    assert_eq!(filter("http//x:y"), Filter::FreeText("http//x:y".into()));
+    assert_eq!(filter(r#""os:Windows""#), Filter::FreeText("os:Windows".into()));
+    check("pc-0042", "pc-0042");
+    check(r#""Jean Dupont""#, r#""Jean Dupont""#);
+    check("x/y:z", r#""x/y:z""#);
+}
+
+#[test]
+fn negation() {
+    let query = parsed(r#"-wifi:ready -"Lotus Notes" -PC-0042 --x site:A"#);
+    let negated: Vec<bool> = query.terms.iter().map(|t| t.negated).collect();
+    assert_eq!(negated, [true, true, true, true, false]);
+    assert_eq!(query.terms[1].filter, Filter::FreeText("Lotus Notes".into()));
+    assert_eq!(query.terms[2].filter, Filter::FreeText("PC-0042".into()));
+    assert_eq!(query.terms[3].filter, Filter::FreeText("-x".into()));
+    assert_eq!(query.terms[0].span, Span { start: 0, end: 11 });
+    check(r#"-wifi:ready -"Lotus Notes" --x"#, r#"-wifi:ready -"Lotus Notes" -"-x""#);
+    check(r#""-x""#, r#""-x""#);
+}
+
+#[test]
+fn quotes_and_escapes() {
+    assert_eq!(filter(r#"software:"say \"hi\"""#), text(TextField::Software, &[r#"say "hi""#]));
+    assert_eq!(filter(r#"software:"back\\slash""#), text(TextField::Software, &[r"back\slash"]));
+    assert_eq!(filter(r#"software:"C:\Program Files""#), text(TextField::Software, &[r"C:\Program Files"]));
+    assert_eq!(filter(r#"software:"\"x""#), text(TextField::Software, &[r#""x"#]));
+    assert_eq!(filter(r#"site:"A,B""#), text(TextField::Site, &["A,B"]), "a comma in quotes is a comma");
+    assert_eq!(filter("os:\"Windows\t10\""), text(TextField::Os, &["Windows\t10"]));
+    assert_eq!(filter(r#"os:"Windows 10","Windows 11""#), text(TextField::Os, &["Windows 10", "Windows 11"]));
+    assert_eq!(filter(r#"os:"Windows 10",Debian"#), text(TextField::Os, &["Windows 10", "Debian"]));
+    check(r#"software:"say \"hi\"""#, r#"software:"say \"hi\"""#);
+    check(r#"software:"C:\Program Files""#, r#"software:"C:\\Program Files""#);
+    check(r#"site:"MDS-ETAMPES""#, "site:MDS-ETAMPES");
+    check(r#"site:"A,B",C"#, r#"site:"A,B",C"#);
+    check("hostname:a=b", r#"hostname:"a=b""#);
+}
+
+#[test]
+fn alternatives() {
+    assert_eq!(filter("site:A,B,C"), text(TextField::Site, &["A", "B", "C"]));
+    assert_eq!(filter("chassis:laptop,desktop"), Filter::Chassis(vec![Chassis::Laptop, Chassis::Desktop]));
+    let sixteen = (1..=16).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    let query = parsed(&format!("id:{sixteen}"));
+    assert_eq!(
+        query.terms[0].filter,
+        Filter::Number { field: NumberField::Id, test: NumberTest::OneOf((1..=16).collect()) }
+    );
+}
+
+#[test]
+fn field_names_ignore_case_and_dashes() {
+    for input in ["not-seen>1d", "not_seen>1d", "NOT_SEEN>1d", "Not-Seen>1d"] {
+        assert_eq!(filter(input), Filter::NotSeen { op: CmpOp::Gt, seconds: DAY }, "{input}");
+    }
+    check("HOSTNAME:PC-1", "hostname:PC-1");
+}
+
+#[test]
+fn spans_count_characters_not_bytes() {
+    let query = parsed("département  user:Hélène");
+    assert_eq!(query.terms[0].span, Span { start: 0, end: 11 });
+    assert_eq!(query.terms[1].span, Span { start: 13, end: 24 });
+    check_err(
+        "département rm<1",
+        ErrorKind::UnknownField,
+        12,
+        2,
+        &format!("unknown field 'rm': expected one of {}; did you mean 'ram'?", field_names()),
+    );
+}
+
+#[test]
+fn canonical_form_reads_back_exactly() {
+    for input in [
+        r#"site:MDS-ETAMPES ram<8GB os:"Windows 10" -wifi:ready software:"Lotus Notes" not-seen>14d chassis:laptop wave:3"#,
+        "replacement:fixable,replace score>=80 age>=4.5y",
+        r#"-"Lotus Notes" tag:"A B" status:none teleworker:unknown"#,
+    ] {
+        let query = parsed(input);
+        assert_eq!(query.to_string(), input);
+        assert_eq!(parsed(&query.to_string()), query, "spans included");
+    }
+}
+
+fn field_names() -> String {
+    field_help().iter().map(|h| h.name).collect::<Vec<_>>().join(", ")
+}
+
+#[test]
+fn errors_in_fields_and_values() {
+    check_err(
+        "rm<8GB",
+        ErrorKind::UnknownField,
+        0,
+        2,
+        &format!("unknown field 'rm': expected one of {}; did you mean 'ram'?", field_names()),
+    );
+    check_err(
+        "colour:red",
+        ErrorKind::UnknownField,
+        0,
+        6,
+        &format!("unknown field 'colour': expected one of {}", field_names()),
+    );
+    check_err(
+        "site:A ram<8XB",
+        ErrorKind::BadValue,
+        11,
+        3,
+        "ram: '8XB' is not a size: expected a number with a unit such as 8GB or 512MB",
+    );
+    check_err(
+        "ram<8",
+        ErrorKind::BadValue,
+        4,
+        1,
+        "ram: '8' is not a size: expected a number with a unit such as 8GB or 512MB",
+    );
+    check_err(
+        "chassis:laptp",
+        ErrorKind::UnknownValue,
+        8,
+        5,
+        "chassis: 'laptp' is not one of laptop, desktop, all-in-one, tablet, server, vm, other, unknown; did you mean 'laptop'?",
+    );
+    check_err(
+        "chassis:laptop,phone",
+        ErrorKind::UnknownValue,
+        15,
+        5,
+        "chassis: 'phone' is not one of laptop, desktop, all-in-one, tablet, server, vm, other, unknown",
+    );
+    check_err(
+        "status:schedulde",
+        ErrorKind::UnknownValue,
+        7,
+        9,
+        "status: 'schedulde' is not one of planned, scheduled, prepared, delivered, done, postponed, cancelled, none; did you mean 'scheduled'?",
+    );
+    check_err(
+        "teleworker:ready",
+        ErrorKind::UnknownValue,
+        11,
+        5,
+        "teleworker: 'ready' is not one of yes, no, unknown (telework:ready is the readiness for working from home)",
+    );
+    check_err(
+        "telework:yes",
+        ErrorKind::UnknownValue,
+        9,
+        3,
+        "telework: 'yes' is not one of ready, not-ready, unknown (teleworker:yes is the user who works from home)",
+    );
+    check_err(
+        "disk:sdd",
+        ErrorKind::UnknownValue,
+        5,
+        3,
+        "disk: 'sdd' is not one of hdd, ssd, nvme, unknown; did you mean 'ssd'?",
+    );
+    check_err(
+        "teleworker:maybe",
+        ErrorKind::UnknownValue,
+        11,
+        5,
+        "teleworker: 'maybe' is not one of yes, no, unknown",
+    );
+    check_err(
+        "wifi:fixable",
+        ErrorKind::UnknownValue,
+        5,
+        7,
+        "wifi: 'fixable' is not one of ready, not-ready, unknown (fixable and replace are for replacement)",
+    );
+    check_err(
+        "replacement:redy",
+        ErrorKind::UnknownValue,
+        12,
+        4,
+        "replacement: 'redy' is not one of ready, not-ready, unknown, fixable, replace; did you mean 'ready'?",
+    );
+    check_err("os<10", ErrorKind::OperatorNotAllowed, 2, 1, "'<' needs a number: os is a text field");
+    check_err(
+        "chassis>=laptop",
+        ErrorKind::OperatorNotAllowed,
+        7,
+        2,
+        "'>=' needs a number: chassis is a choice field",
+    );
+    check_err(
+        "wifi:>ready",
+        ErrorKind::OperatorNotAllowed,
+        4,
+        2,
+        "'>' needs a number: wifi is a readiness field",
+    );
+    check_err("ram<8GB,16GB", ErrorKind::ListNotAllowed, 7, 5, "'ram<' takes one value, not a list");
+    check_err("age:5,6", ErrorKind::ListNotAllowed, 5, 2, "'age:' takes one value, not a list");
+    check_err("not-seen:1d,2d", ErrorKind::ListNotAllowed, 11, 3, "'not-seen:' takes one value, not a list");
+    check_err(
+        "not-seen>14",
+        ErrorKind::BadValue,
+        9,
+        2,
+        "not-seen: '14' is not a duration: expected a number with a unit such as 14d, 2w, 12h or 30m",
+    );
+    check_err(
+        "age>4.25",
+        ErrorKind::BadValue,
+        4,
+        4,
+        "age: '4.25' is not an age: expected years such as 5, 4.5 or 5y",
+    );
+    check_err(
+        "cores:four",
+        ErrorKind::BadValue,
+        6,
+        4,
+        "cores: 'four' is not a whole number: expected a whole number such as 4",
+    );
+    check_err(
+        "id:-1",
+        ErrorKind::BadValue,
+        3,
+        2,
+        "id: '-1' is not a whole number: expected a whole number such as 4",
+    );
+    check_err(
+        "cores>99999999999999999999",
+        ErrorKind::BadValue,
+        6,
+        20,
+        "cores: '99999999999999999999' is too large: expected a whole number such as 4",
+    );
+    check_err(
+        "score>120",
+        ErrorKind::BadValue,
+        6,
+        3,
+        "score: '120' is out of range: expected a number from 0 to 100",
+    );
+    check_err(
+        "wave:0",
+        ErrorKind::BadValue,
+        5,
+        1,
+        "wave: '0' is not a wave: expected a wave number from 1, or none",
+    );
+    check_err(
+        "wave:3,next",
+        ErrorKind::BadValue,
+        7,
+        4,
+        "wave: 'next' is not a wave: expected a wave number from 1, or none",
+    );
+    check_err(
+        "wave>none",
+        ErrorKind::BadValue,
+        5,
+        4,
+        "wave: 'none' can't be compared: use wave:none or -wave:none",
+    );
+}
+
+#[test]
+fn errors_in_the_shape() {
+    check_err(
+        r#"site:MDS os:"Windows 10"#,
+        ErrorKind::UnterminatedQuote,
+        12,
+        11,
+        "unterminated quote starting at column 13",
+    );
+    check_err(r#"""#, ErrorKind::UnterminatedQuote, 0, 1, "unterminated quote starting at column 1");
+    check_err(r#"a:"x\""#, ErrorKind::UnterminatedQuote, 2, 4, "unterminated quote starting at column 3");
+    check_err("site:", ErrorKind::EmptyValue, 5, 1, "empty value after 'site:'");
+    check_err("Site= ram<8GB", ErrorKind::EmptyValue, 5, 1, "empty value after 'Site='");
+    check_err(r#"site:"""#, ErrorKind::EmptyValue, 5, 2, "empty value after 'site:'");
+    check_err("chassis:laptop,", ErrorKind::EmptyValue, 14, 1, "empty alternative after ','");
+    check_err("chassis:laptop,,vm", ErrorKind::EmptyValue, 14, 1, "empty alternative after ','");
+    check_err(r#"x """#, ErrorKind::EmptyValue, 2, 2, "empty quotes: put a word or phrase between them");
+    check_err("- wifi:ready", ErrorKind::Syntax, 0, 1, "'-' needs a term right after it, as in -wifi:ready");
+    check_err("site:A -", ErrorKind::Syntax, 7, 1, "'-' needs a term right after it, as in -wifi:ready");
+    check_err(
+        r#"os:Windows"10""#,
+        ErrorKind::Syntax,
+        10,
+        1,
+        r#"unexpected '"' inside a value: quotes go around a whole value, as in os:"Windows 10""#,
+    );
+    check_err(
+        r#"Lotus"Notes""#,
+        ErrorKind::Syntax,
+        5,
+        1,
+        r#"unexpected '"' inside a word: quotes go around a whole phrase, as in "Lotus Notes""#,
+    );
+    check_err(r#""Lotus Notes"x"#, ErrorKind::Syntax, 13, 1, "expected a space after the closing quote");
+    check_err(r#"site:"A"B"#, ErrorKind::Syntax, 8, 1, "expected a space or ',' after the closing quote");
+    check_err("a\u{7}b", ErrorKind::ControlCharacter, 1, 1, "control character U+0007 is not allowed");
+}
+
+#[test]
+fn the_first_error_is_reported() {
+    check_err(
+        "rm:1 \"x",
+        ErrorKind::UnknownField,
+        0,
+        2,
+        &format!("unknown field 'rm': expected one of {}; did you mean 'ram'?", field_names()),
+    );
+    check_err(
+        "\"x\u{0}\" rm:1",
+        ErrorKind::ControlCharacter,
+        2,
+        1,
+        "control character U+0000 is not allowed",
+    );
+}
+
+#[test]
+fn errors_say_what_was_expected() {
+    let error = parse("chassis:laptp").unwrap_err();
+    assert_eq!(
+        error.expected,
+        ["laptop", "desktop", "all-in-one", "tablet", "server", "vm", "other", "unknown"]
+    );
+    assert_eq!(error.suggestion.as_deref(), Some("laptop"));
+    let error = parse("hots:x").unwrap_err();
+    assert_eq!(error.expected, field_help().iter().map(|h| h.name).collect::<Vec<_>>());
+    assert_eq!(error.suggestion, None);
+    let error = parse("ram<8XB").unwrap_err();
+    assert_eq!(error.expected, ["a number with a unit such as 8GB or 512MB"]);
+    assert_eq!(parse("host:x").unwrap_err().suggestion.as_deref(), Some("hostname"));
+}
+
+#[test]
+fn rendered_errors() {
+    let input = "site:MDS-ETAMPES ram<8XB";
+    assert_eq!(
+        parse(input).unwrap_err().render(input),
+        "site:MDS-ETAMPES ram<8XB\n\
+         \x20                    ^^^\n\
+         ram: '8XB' is not a size: expected a number with a unit such as 8GB or 512MB"
+    );
+    let input = "chassis:laptp -wifi:ready";
+    assert_eq!(
+        parse(input).unwrap_err().render(input),
+        "chassis:laptp -wifi:ready\n\
+         \x20       ^^^^^\n\
+         chassis: 'laptp' is not one of laptop, desktop, all-in-one, tablet, server, vm, other, unknown; did you mean 'laptop'?"
+    );
+    let input = r#"site:MDS os:"Windows 10"#;
+    assert_eq!(
+        parse(input).unwrap_err().render(input),
+        "site:MDS os:\"Windows 10\n\
+         \x20           ^^^^^^^^^^^\n\
+         unterminated quote starting at column 13"
+    );
+}
+
+#[test]
+fn limits() {
+    let long = "a".repeat(MAX_QUERY_CHARS);
+    assert!(parse(&long).is_err(), "one word of 2,000 characters is too long a value");
+    let at_limit = "ab ".repeat(MAX_QUERY_CHARS / 3) + "ab";
+    assert_eq!(at_limit.chars().count(), MAX_QUERY_CHARS);
+    assert!(matches!(parse(&at_limit), Err(QueryError { kind: ErrorKind::TooManyTerms, .. })));
+    check_err(
+        &"é".repeat(2001),
+        ErrorKind::QueryTooLong,
+        2000,
+        1,
+        "query is too long: 2,001 characters, at most 2,000",
+    );
+    check_err(
+        &" ".repeat(5000),
+        ErrorKind::QueryTooLong,
+        2000,
+        3000,
+        "query is too long: 5,000 characters, at most 2,000",
+    );
+
+    let terms = vec!["ab"; MAX_TERMS].join(" ");
+    assert_eq!(parsed(&terms).terms.len(), MAX_TERMS);
+    check_err(&format!("{terms} abc d"), ErrorKind::TooManyTerms, 96, 3, "too many terms: at most 32");
+
+    let seventeen = (1..=17).map(|n| n.to_string()).collect::<Vec<_>>().join(",");
+    check_err(
+        &format!("id:{seventeen}"),
+        ErrorKind::TooManyAlternatives,
+        42,
+        2,
+        "too many alternatives: at most 16 in one term",
+    );
+
+    let value = "x".repeat(MAX_VALUE_CHARS);
+    assert_eq!(filter(&format!("user:{value}")), text(TextField::User, &[&value]));
+    assert_eq!(filter(&format!(r#""{value}""#)), Filter::FreeText(value.clone()));
+    check_err(
+        &format!("user:{value}y"),
+        ErrorKind::ValueTooLong,
+        5,
+        257,
+        "value is too long: 257 characters, at most 256",
+    );
+    check_err(
+        &format!(r#"x "{value}y""#),
+        ErrorKind::ValueTooLong,
+        2,
+        259,
+        "value is too long: 257 characters, at most 256",
+    );
+    check_err(
+        &format!("{value}y"),
+        ErrorKind::ValueTooLong,
+        0,
+        257,
+        "value is too long: 257 characters, at most 256",
+    );
+}
+
+#[test]
+fn help_lists_every_field_once_with_an_example_that_parses() {
+    for help in field_help() {
+        let query = parsed(help.example);
+        assert_eq!(query.to_string(), help.example, "examples are canonical");
+        assert_eq!(query.fields(), [help.field], "{}", help.name);
+        assert_eq!(help.field.name(), help.name);
+        for value in help.values {
+            parsed(&format!("{}:{value}", help.name));
+        }
+    }
+}
+
+#[test]
+fn choice_values_match_the_registry() {
+    use crate::filter::{choice_names, Choice};
+    fn names<T: Choice>() -> Vec<&'static str> {
+        choice_names::<T>().collect()
+    }
+    let values = |field: Field| field.help().values.to_vec();
+    assert_eq!(values(Field::Chassis), names::<Chassis>());
+    assert_eq!(values(Field::Disk), names::<DiskKind>());
+    assert_eq!(values(Field::Status), names::<RolloutStatus>());
+    assert_eq!(values(Field::Teleworker), names::<Teleworker>());
+    assert_eq!(values(Field::Wifi), names::<ReadinessState>());
+    let mut replacement = names::<ReadinessState>();
+    replacement.extend(names::<ReplacementGroup>());
+    assert_eq!(values(Field::Replacement), replacement);
+}
