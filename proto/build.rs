@@ -9,6 +9,7 @@ const PROTOS: &[&str] = &[
     "proto/parc/v1/agent.proto",
     "proto/parc/v1/readiness.proto",
     "proto/parc/v1/waves.proto",
+    "proto/parc/v1/access.proto",
     "proto/parc/v1/fleet.proto",
 ];
 

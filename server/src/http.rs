@@ -1,7 +1,9 @@
-//! The HTTP port: Prometheus metrics now, the web dashboard later. Plain
-//! HTTP on loopback by default, like the gRPC port.
+//! The HTTP port: Prometheus metrics, the health check, signing in, and
+//! the web dashboard. Every path but `/healthz` and `/login` needs a token
+//! (`http_auth.rs`). Plain HTTP on loopback by default, like the gRPC port.
 
 use crate::grpc::AppState;
+use crate::http_auth;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +17,9 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/login", get(http_auth::login_page).post(http_auth::login))
+        .route("/logout", axum::routing::post(http_auth::logout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), http_auth::require_token))
         .with_state(state)
 }
 

@@ -6,14 +6,18 @@
 //! database). Handlers are thin: they validate through `parc_proto::convert`,
 //! call storage on a blocking thread and map errors through [`error`].
 
+pub mod access;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod grpc;
 pub mod http;
+pub mod http_auth;
 pub mod identity;
 pub mod metrics;
 pub mod readiness;
+pub mod search;
 pub mod sim;
 pub mod storage;
 pub mod summary;

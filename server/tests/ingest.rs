@@ -234,7 +234,7 @@ fn not_seen_lists_devices_silent_since_a_date_including_those_that_never_reporte
             storage.record_report(Report::full(&key, 1, pc, at)).unwrap();
         }
     }
-    let query = DeviceQuery { after_id: 0, limit: 100, not_seen_before: Some(now - 14 * day) };
+    let query = DeviceQuery { not_seen_before: Some(now - 14 * day), ..DeviceQuery::page(0, 100) };
     let page = storage.list_devices(&query).unwrap();
     assert_eq!(page.devices.iter().map(|d| d.id).collect::<Vec<_>>(), vec![ids[1], ids[2]]);
     assert_eq!(page.total_count, 2);

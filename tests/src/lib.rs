@@ -27,9 +27,60 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
-/// Runs a binary to completion.
+/// Runs a binary to completion. `parc --server URL ...` gets the admin
+/// token of the server at URL (see [`register_token`]) in `PARC_TOKEN`.
 pub fn run(name: &str, args: &[&str]) -> Output {
-    Command::new(bin(name)).args(args).env("RUST_LOG", "info").output().expect("run binary")
+    run_with_env(name, args, &token_env(name, args))
+}
+
+/// Runs a binary to completion with more environment variables.
+pub fn run_with_env(name: &str, args: &[&str], env: &[(String, String)]) -> Output {
+    let mut command = Command::new(bin(name));
+    command.args(args).env("RUST_LOG", "info").env_remove("PARC_TOKEN").env_remove("PARC_SERVER_URL");
+    // Never the developer's own ~/.config/parc/parc.toml.
+    command.env("PARC_CLI_CONFIG", "/nonexistent/parc.toml");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("run binary")
+}
+
+/// The admin token of each server the tests started, by URL (gRPC and
+/// HTTP), so that `run("parc", ...)` and [`http_get`] present it as a
+/// person would with `PARC_TOKEN`.
+static TOKENS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Remembers `token` for the server at `url`.
+pub fn register_token(url: &str, token: &str) {
+    TOKENS.lock().unwrap().push((url.trim_end_matches('/').to_string(), token.to_string()));
+}
+
+/// The token registered for the server whose URL starts `url`.
+pub fn token_for(url: &str) -> Option<String> {
+    let tokens = TOKENS.lock().unwrap();
+    tokens.iter().rev().find(|(base, _)| url.starts_with(base.as_str())).map(|(_, token)| token.clone())
+}
+
+fn token_env(name: &str, args: &[&str]) -> Vec<(String, String)> {
+    if name != "parc" {
+        return Vec::new();
+    }
+    let server = args.windows(2).find(|pair| pair[0] == "--server").map(|pair| pair[1]);
+    match server.and_then(token_for) {
+        Some(token) => vec![("PARC_TOKEN".to_string(), token)],
+        None => Vec::new(),
+    }
+}
+
+/// Makes a token on the database file with `parc-server token create`;
+/// returns its secret.
+pub fn create_token(db: &Path, name: &str, role: &str) -> String {
+    let db = db.to_str().expect("utf-8 path");
+    let output = run("parc-server", &["token", "create", "--db", db, "--name", name, "--role", role]);
+    assert!(output.status.success(), "token create failed: {}", text(&output.stderr));
+    let token = text(&output.stdout).trim().to_string();
+    assert!(token.starts_with("parc_"), "{token:?}");
+    token
 }
 
 /// A running binary whose output lines are collected as they come.
@@ -145,6 +196,8 @@ pub struct Server {
     /// The HTTP base URL (/metrics).
     pub http_url: String,
     pub db: PathBuf,
+    /// An admin token made before the server started.
+    pub token: String,
 }
 
 impl Server {
@@ -159,6 +212,7 @@ impl Server {
     /// With more `serve` flags (`--policy FILE`).
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
         let db_arg = db.to_str().expect("utf-8 path");
+        let token = create_token(db, "e2e-admin", "admin");
         let mut args = vec![
             "serve",
             "--db",
@@ -180,12 +234,10 @@ impl Server {
                 .to_string()
         };
         let (address, http_address) = (field("address="), field("http_address="));
-        Server {
-            process,
-            url: format!("http://{address}"),
-            http_url: format!("http://{http_address}"),
-            db: db.to_path_buf(),
-        }
+        let (url, http_url) = (format!("http://{address}"), format!("http://{http_address}"));
+        register_token(&url, &token);
+        register_token(&http_url, &token);
+        Server { process, url, http_url, db: db.to_path_buf(), token }
     }
 
     /// Stops the server the way systemd does (SIGTERM) and checks it exits cleanly.
@@ -207,20 +259,32 @@ pub fn devices_json(server_url: &str) -> Vec<serde_json::Value> {
     serde_json::from_slice(&output.stdout).expect("parc devices --output json prints JSON")
 }
 
-/// The body of `GET url` (plain HTTP/1.1 on loopback, `Connection:
-/// close`), failing on any status but 200. No client library: one request.
+/// The body of `GET url` with the server's registered token, failing on
+/// any status but 200.
 pub fn http_get(url: &str) -> String {
+    let (status, body) = http_request(url, token_for(url).as_deref());
+    assert_eq!(status, 200, "GET {url}: {status}\n{body}");
+    body
+}
+
+/// `GET url` (plain HTTP/1.1 on loopback, `Connection: close`) with an
+/// optional bearer token: the status code and the body. No client
+/// library: one request.
+pub fn http_request(url: &str, token: Option<&str>) -> (u16, String) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("an http:// URL");
     let (host, path) = rest.split_once('/').map_or((rest, "/".to_string()), |(h, p)| (h, format!("/{p}")));
     let mut stream = std::net::TcpStream::connect(host).expect("connect to the HTTP port");
     stream.set_read_timeout(Some(PATIENCE)).unwrap();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read the HTTP response");
+    let authorization = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{authorization}Connection: close\r\n\r\n")
+        .unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read the HTTP response");
+    let response = String::from_utf8_lossy(&response).into_owned();
     let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.1 200"), "GET {url}: {head}");
-    body.to_string()
+    let status = head.split_whitespace().nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
+    (status, body.to_string())
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -217,7 +217,17 @@ fn parc_demo_serves_a_simulated_fleet_until_interrupted() {
     demo.wait_for_stdout("Serving until Ctrl-C.");
     let server_line = demo.wait_for_stdout("  server ");
     let url = server_line.split_whitespace().nth(1).expect("server URL").to_string();
+    // The demo makes an admin token and says how to use it.
+    let token_line = demo.wait_for_stdout("  token ");
+    let token = token_line.split_whitespace().nth(1).expect("token").to_string();
     let stdout = demo.stdout_lines().join("\n");
+    assert!(stdout.contains(&format!("export PARC_SERVER_URL={url} PARC_TOKEN={token}")), "{stdout}");
+    let denied = run("parc", &["--server", &url, "devices"]);
+    assert_eq!(denied.status.code(), Some(4), "no token yet: {}", text(&denied.stderr));
+    assert!(text(&denied.stderr).contains("a token is needed"), "{}", text(&denied.stderr));
+    register_token(&url, &token);
+    let dashboard_line = demo.wait_for_stdout("  dashboard ");
+    register_token(dashboard_line.split_whitespace().nth(1).expect("dashboard URL"), &token);
     assert!(stdout.contains("60 PCs over 41 sites reported"), "{stdout}");
     assert!(stdout.contains("Devices                61  (61 reporting)"), "{stdout}");
     // The sample sites and the simulated register went in; readiness is printed.

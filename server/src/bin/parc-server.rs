@@ -3,6 +3,7 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use parc_server::access::{Actor, Role};
 use parc_server::config::{ConfigFile, Overrides, ServeConfig};
 use parc_server::grpc::{serve, AppState};
 use parc_server::storage::Storage;
@@ -86,6 +87,39 @@ enum Command {
         /// The device id, as `parc devices` lists it.
         device_id: u64,
     },
+    /// API tokens, on the database file: the first admin token of a new
+    /// install (later ones with `parc tokens create`). Works while the
+    /// server runs.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token and print its secret, once.
+    Create {
+        #[arg(long, env = "PARC_DB")]
+        db: PathBuf,
+        /// Who or what it is for ("marie.dupont", "grafana").
+        #[arg(long)]
+        name: String,
+        /// viewer (read), planner (waves, statuses, exports) or admin
+        /// (imports, tokens, audit).
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// Revoke a token by id or name.
+    Revoke {
+        #[arg(long, env = "PARC_DB")]
+        db: PathBuf,
+        token: String,
+    },
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| format!("{text:?} is not a role: give viewer, planner or admin"))
 }
 
 fn main() -> ExitCode {
@@ -168,11 +202,39 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         }
         Command::Revoke { db, device_id } => {
             let storage = Storage::open(&db)?;
-            if storage.revoke(device_id, parc_server::now_unix())? {
+            if storage.revoke(device_id, &Actor::local("parc-server"), parc_server::now_unix())? {
                 println!("device {device_id} revoked");
                 Ok(())
             } else {
                 anyhow::bail!("no live device with id {device_id} in {}", db.display())
+            }
+        }
+        Command::Token { command: TokenCommand::Create { db, name, role } } => {
+            let name = parc_server::access::check_token_name(&name).map_err(anyhow::Error::msg)?;
+            let storage = Storage::open(&db)?;
+            let secret = parc_server::access::new_token_secret();
+            let token = storage.create_token(
+                &name,
+                role,
+                &parc_server::access::token_hash(&secret),
+                &Actor::local("parc-server"),
+                parc_server::now_unix(),
+            )?;
+            eprintln!(
+                "token {} {:?} ({}) created; its secret, shown only now:",
+                token.id, token.name, token.role
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Revoke { db, token } } => {
+            let storage = Storage::open(&db)?;
+            match storage.revoke_token(&token, &Actor::local("parc-server"), parc_server::now_unix())? {
+                Some(token) => {
+                    println!("token {} {:?} revoked", token.id, token.name);
+                    Ok(())
+                }
+                None => anyhow::bail!("no live token with id or name {token:?} in {}", db.display()),
             }
         }
     }

@@ -54,7 +54,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let server_url = format!("http://{address}");
     let http_listener = bind(args.http_listen, crate::config::DEFAULT_HTTP_ADDR).await?;
-    let metrics_url = format!("http://{}/metrics", http_listener.local_addr()?);
+    let dashboard_url = format!("http://{}/", http_listener.local_addr()?);
+    let metrics_url = format!("{dashboard_url}metrics");
     let state = Arc::new(AppState::new(storage, &secret, Duration::from_secs(3600)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // The HTTP side ends with the process: the demo stops on Ctrl-C.
@@ -63,8 +64,28 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
 
+    // An admin token for the person trying the demo: the API and the
+    // dashboard need one, as on a real server.
+    let token = crate::access::new_token_secret();
+    let token_hash = crate::access::token_hash(&token);
+    let token_storage = state.storage.clone();
+    tokio::task::spawn_blocking(move || {
+        token_storage.create_token(
+            "demo",
+            crate::access::Role::Admin,
+            &token_hash,
+            &crate::access::Actor::local("demo"),
+            crate::now_unix(),
+        )
+    })
+    .await
+    .context("token task")??;
+    let remote = super::Remote::new(&server_url, Some(token.clone()));
+
     println!("Parc demo");
     println!("  server      {server_url}  (database {})", db_path.display());
+    println!("  dashboard   {dashboard_url}  (sign in with the token)");
+    println!("  token       {token}  (admin)");
     println!("  metrics     {metrics_url}");
 
     let agent = RunOptions {
@@ -95,7 +116,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
 
     // The sites and the asset register go in as a person would import them.
-    let mut client = super::fleet_client(&server_url)?;
+    let mut client = super::fleet_client(&remote)?;
     let sites = client
         .import_sites(pb::ImportRequest {
             file_name: "sites.csv".into(),
@@ -132,7 +153,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .await
     .context("readiness snapshot task")??;
 
-    let devices = super::devices::fetch_all(&server_url).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let devices = super::devices::fetch_all(&remote).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     println!("\nFleet summary\n{}", indent(&summarize(&devices).to_string()));
     let readiness = client
         .get_readiness(pb::GetReadinessRequest { by: "dimension".into(), top_reasons: 3 })
@@ -151,19 +172,20 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
     println!("Where to look next (in another terminal):");
-    println!("  parc --server {server_url} devices");
-    println!("  parc --server {server_url} devices --output csv > fleet.csv");
-    println!("  parc --server {server_url} device {}        # this PC", ack.device_id);
-    println!("  parc --server {server_url} device {pick}         # with its readiness and reasons");
-    println!("  parc --server {server_url} readiness --by site");
-    println!("  parc --server {server_url} sites");
-    println!("  parc --server {server_url} waves status");
-    println!("  parc --server {server_url} waves export --format xlsx --out waves.xlsx");
-    println!(
-        "  parc --server {server_url} sites set MDS-ETAMPES --fibre live --wan-link ftto --down 500 --up 500"
-    );
+    println!("  export PARC_SERVER_URL={server_url} PARC_TOKEN={token}");
+    println!("  parc devices");
+    println!("  parc devices --query 'ram<8GB chassis:laptop'   # the query language: docs/query.md");
+    println!("  parc devices --output csv > fleet.csv");
+    println!("  parc device {}        # this PC", ack.device_id);
+    println!("  parc device {pick}         # with its readiness and reasons");
+    println!("  parc readiness --by site");
+    println!("  parc sites");
+    println!("  parc waves status");
+    println!("  parc waves export --format xlsx --out waves.xlsx");
+    println!("  parc sites set MDS-ETAMPES --fibre live --wan-link ftto --down 500 --up 500");
+    println!("  parc audit                                   # who changed what");
     println!("  grpcurl -plaintext {address} list          # reflection is on");
-    println!("  curl -s {metrics_url}");
+    println!("  curl -s -H \"Authorization: Bearer $PARC_TOKEN\" {metrics_url}");
     println!("\nServing until Ctrl-C.");
 
     tokio::select! {
@@ -198,9 +220,7 @@ const SAMPLE_SPEC: &str = include_str!("../../../samples/plan-spec.toml");
 
 /// Plans the sample spec's waves from next Monday and publishes them;
 /// returns the plan as `parc waves plan` prints it.
-async fn plan_waves(
-    client: &mut parc_proto::pb::fleet_service_client::FleetServiceClient<tonic::transport::Channel>,
-) -> anyhow::Result<(String, &'static str)> {
+async fn plan_waves(client: &mut super::Fleet) -> anyhow::Result<(String, &'static str)> {
     let today = crate::now_unix().div_euclid(86_400);
     // 1970-01-01 was a Thursday: days to the next Monday.
     let monday = today + (7 - (today + 3).rem_euclid(7));

@@ -1,7 +1,7 @@
 //! `parc devices` and `parc device ID`.
 
 use super::output::{ago, devices_csv, devices_table, now_unix, rfc3339, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use parc_model::{human_bytes, Device, DeviceSummary, Inventory};
 use parc_proto::convert::{device_from_wire, device_summary_from_wire};
 use parc_proto::pb::{GetDeviceRequest, ListDevicesRequest};
@@ -9,14 +9,16 @@ use std::fmt::Write;
 use std::time::Duration;
 
 /// Every device, all pages.
-pub async fn fetch_all(server: &str) -> Result<Vec<DeviceSummary>, CliError> {
-    fetch_matching(server, None).await
+pub async fn fetch_all(server: &Remote) -> Result<Vec<DeviceSummary>, CliError> {
+    fetch_matching(server, None, "").await
 }
 
-/// Every device not seen for `not_seen` (all with `None`), all pages.
+/// Every device not seen for `not_seen` (all with `None`) that the query
+/// matches (all with ""), all pages.
 pub async fn fetch_matching(
-    server: &str,
+    server: &Remote,
     not_seen: Option<Duration>,
+    query: &str,
 ) -> Result<Vec<DeviceSummary>, CliError> {
     let mut client = fleet_client(server)?;
     let mut devices = Vec::new();
@@ -27,6 +29,7 @@ pub async fn fetch_matching(
                 page_size: parc_proto::limits::MAX_PAGE_SIZE,
                 page_token,
                 not_seen_for_seconds: not_seen.map_or(0, |d| d.as_secs().max(1)),
+                query: query.to_string(),
             })
             .await
             .map_err(|status| status_error(server, status))?
@@ -39,16 +42,24 @@ pub async fn fetch_matching(
     }
 }
 
-pub async fn list(server: &str, output: OutputFormat, not_seen: Option<Duration>) -> Result<(), CliError> {
-    let devices = fetch_matching(server, not_seen).await?;
+pub async fn list(
+    server: &Remote,
+    output: OutputFormat,
+    not_seen: Option<Duration>,
+    query: &str,
+) -> Result<(), CliError> {
+    let devices = fetch_matching(server, not_seen, query).await?;
     match output {
         OutputFormat::Table => {
             emit(&format!("{}\n", devices_table(&devices, now_unix())))?;
+            let matching = if query.trim().is_empty() { String::new() } else { format!(" matching {query}") };
             match not_seen {
-                Some(d) => {
-                    eprintln!("{} devices not seen for {}", devices.len(), humantime::format_duration(d))
-                }
-                None => eprintln!("{} devices", devices.len()),
+                Some(d) => eprintln!(
+                    "{} devices{matching} not seen for {}",
+                    devices.len(),
+                    humantime::format_duration(d)
+                ),
+                None => eprintln!("{} devices{matching}", devices.len()),
             }
         }
         OutputFormat::Json => {
@@ -60,7 +71,12 @@ pub async fn list(server: &str, output: OutputFormat, not_seen: Option<Duration>
     Ok(())
 }
 
-pub async fn show(server: &str, wanted: &str, output: OutputFormat, software: bool) -> Result<(), CliError> {
+pub async fn show(
+    server: &Remote,
+    wanted: &str,
+    output: OutputFormat,
+    software: bool,
+) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let wire = client
         .get_device(GetDeviceRequest { device: wanted.to_string() })

@@ -1,12 +1,12 @@
 //! `parc device ID --history`: what changed on a PC, newest first.
 
 use super::output::{rfc3339, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use parc_model::history::{ChangeKind, HistoryEntry};
 use parc_proto::convert::history_entry_from_wire;
 use parc_proto::pb::GetDeviceHistoryRequest;
 
-pub async fn show(server: &str, wanted: &str, output: OutputFormat) -> Result<(), CliError> {
+pub async fn show(server: &Remote, wanted: &str, output: OutputFormat) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let answer = client
         .get_device_history(GetDeviceHistoryRequest { device: wanted.to_string(), limit: 0 })

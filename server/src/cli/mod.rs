@@ -2,35 +2,44 @@
 //! parc-server over gRPC only (never to the database), so it works from any
 //! workstation that can reach the server.
 
+mod access;
 mod demo;
 mod devices;
 mod history;
 mod output;
 mod readiness;
+mod remote;
 mod review;
 mod sites;
+mod software;
 pub mod wave_files;
 mod wave_status;
 pub mod waves;
 
 use clap::{Parser, Subcommand};
 pub use output::OutputFormat;
-use parc_proto::pb::fleet_service_client::FleetServiceClient;
+pub use remote::{CliConfig, Fleet, Remote};
 use std::process::ExitCode;
-use tonic::transport::{Channel, Endpoint};
 
 /// Parc: know your workstation fleet and renew it in waves.
 #[derive(Debug, Parser)]
 #[command(
     name = "parc",
     version,
-    after_help = "Exit codes: 0 success, 1 error (server unreachable, refused request), \
-                  2 bad command line, 3 not found."
+    after_help = "The server and token come from --server and --token, else PARC_SERVER_URL and \
+                  PARC_TOKEN, else the config file ~/.config/parc/parc.toml (keys `server` and \
+                  `token`), else http://127.0.0.1:4750 and no token.\n\n\
+                  Exit codes: 0 success, 1 error (server unreachable, refused request), \
+                  2 bad command line, 3 not found, 4 no token or a token whose role is not enough."
 )]
 pub struct Cli {
-    /// The parc-server gRPC URL.
-    #[arg(long, global = true, env = "PARC_SERVER_URL", default_value = parc_proto::DEFAULT_SERVER_URL)]
-    pub server: String,
+    /// The parc-server gRPC URL [default: http://127.0.0.1:4750].
+    #[arg(long, global = true, env = "PARC_SERVER_URL")]
+    pub server: Option<String>,
+    /// An API token (`parc tokens create`, or `parc-server token create`
+    /// for the first one).
+    #[arg(long, global = true, env = "PARC_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -48,8 +57,13 @@ pub enum Command {
         not_seen: Option<std::time::Duration>,
         /// Instead, the devices that share a serial number or SMBIOS UUID
         /// with another: a cloned image or a PC enrolled twice, to review.
-        #[arg(long, conflicts_with = "not_seen")]
+        #[arg(long, conflicts_with_all = ["not_seen", "query"])]
         duplicates: bool,
+        /// Only the devices this filter matches, in the query language
+        /// (docs/query.md): `site:MDS-ETAMPES ram<8GB -wifi:ready
+        /// software:"Lotus Notes" not-seen>14d chassis:laptop wave:3`.
+        #[arg(long, short, value_name = "FILTER", default_value = "")]
+        query: String,
     },
     /// Show one device: its identity and latest inventory.
     Device {
@@ -65,6 +79,17 @@ pub enum Command {
         /// installed, upgraded or removed, RAM, disks, OS upgrades.
         #[arg(long)]
         history: bool,
+    },
+    /// Who has a piece of software, by version: `parc software "Lotus
+    /// Notes"`. Matches any package whose name contains the text.
+    Software {
+        /// Part of the package name (case-insensitive).
+        name: String,
+        /// Only packages named exactly so.
+        #[arg(long)]
+        exact: bool,
+        #[arg(long, short, value_enum, default_value_t = OutputFormat::Table)]
+        output: OutputFormat,
     },
     /// Ask a device (or every device, with --all) to send a full report at
     /// its next contact instead of only what changed.
@@ -132,6 +157,17 @@ pub enum Command {
         #[command(subcommand)]
         command: waves::WavesCommand,
     },
+    /// API tokens: who may read (viewer), plan (planner) or administer
+    /// (admin). Admin only.
+    Tokens {
+        #[command(subcommand)]
+        command: access::TokensCommand,
+    },
+    /// Who changed what, when: imports, site edits, plans published,
+    /// rollout statuses, tokens. Admin only.
+    Audit(access::AuditArgs),
+    /// The name and role of the token in use.
+    Whoami,
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -172,6 +208,9 @@ pub enum AssetsCommand {
 pub enum CliError {
     #[error("{0}")]
     NotFound(String),
+    /// No token, an unknown one, or a role that is not enough.
+    #[error("{0}")]
+    Denied(String),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -180,41 +219,48 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::NotFound(_) => ExitCode::from(3),
+            CliError::Denied(_) => ExitCode::from(4),
             CliError::Other(_) => ExitCode::FAILURE,
         }
     }
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let remote = Remote::resolve(cli.server, cli.token)?;
+    let server = &remote;
     match cli.command {
-        Command::Devices { output, duplicates: true, .. } => review::duplicates(&cli.server, output).await,
-        Command::Devices { output, not_seen, .. } => devices::list(&cli.server, output, not_seen).await,
-        Command::Device { device, output, history: true, .. } => {
-            history::show(&cli.server, &device, output).await
+        Command::Devices { output, duplicates: true, .. } => review::duplicates(server, output).await,
+        Command::Devices { output, not_seen, query, .. } => {
+            devices::list(server, output, not_seen, &query).await
         }
+        Command::Device { device, output, history: true, .. } => history::show(server, &device, output).await,
         Command::Device { device, output, software, .. } => {
-            devices::show(&cli.server, &device, output, software).await
+            devices::show(server, &device, output, software).await
         }
-        Command::Resync { device, all } => review::resync(&cli.server, device, all).await,
+        Command::Resync { device, all } => review::resync(server, device, all).await,
         Command::Sites { command, output } => {
             let command = command.unwrap_or(sites::SitesCommand::List { output });
-            sites::run(&cli.server, command).await
+            sites::run(server, command).await
         }
         Command::Assets { command: AssetsCommand::Import { file, dry_run } } => {
-            sites::import_assets(&cli.server, &file, dry_run).await
+            sites::import_assets(server, &file, dry_run).await
         }
-        Command::Assign { device, site, .. } => sites::assign(&cli.server, device, site).await,
+        Command::Assign { device, site, .. } => sites::assign(server, device, site).await,
         Command::Readiness { by, top, output, trend, site, days } => {
-            readiness::readiness(&cli.server, readiness::ReadinessArgs { by, top, output, trend, site, days })
+            readiness::readiness(server, readiness::ReadinessArgs { by, top, output, trend, site, days })
                 .await
         }
-        Command::Policy { command } => readiness::policy(&cli.server, command).await,
-        Command::Waves { command } => waves::run(&cli.server, command).await,
+        Command::Policy { command } => readiness::policy(server, command).await,
+        Command::Waves { command } => waves::run(server, command).await,
+        Command::Software { name, exact, output } => software::software(server, name, exact, output).await,
+        Command::Tokens { command } => access::tokens(server, command).await,
+        Command::Audit(args) => access::audit(server, args).await,
+        Command::Whoami => access::whoami(server).await,
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());
             let started = std::time::Instant::now();
-            let summary = crate::sim::driver::drive(&cli.server, &enroll_secret, pcs, concurrency)
+            let summary = crate::sim::driver::drive(&server.url, &enroll_secret, pcs, concurrency)
                 .await
                 .map_err(|e| CliError::Other(e.into()))?;
             println!(
@@ -249,21 +295,18 @@ pub fn emit(text: &str) -> Result<(), CliError> {
 }
 
 /// A FleetService client for `server`; the connection is made on first use.
-pub fn fleet_client(server: &str) -> anyhow::Result<FleetServiceClient<Channel>> {
-    let endpoint = Endpoint::from_shared(server.to_string())
-        .map_err(|e| anyhow::anyhow!("bad server URL {server:?}: {e}"))?
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(60))
-        .tcp_nodelay(true);
-    Ok(FleetServiceClient::new(endpoint.connect_lazy())
-        .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES))
+pub fn fleet_client(server: &Remote) -> anyhow::Result<Fleet> {
+    server.fleet()
 }
 
 /// Turns a gRPC status into a message that says which server and why.
-pub fn status_error(server: &str, status: tonic::Status) -> CliError {
+pub fn status_error(server: &Remote, status: tonic::Status) -> CliError {
     let message = parc_proto::status_text(&status);
     match status.code() {
         tonic::Code::NotFound => CliError::NotFound(message),
+        tonic::Code::Unauthenticated | tonic::Code::PermissionDenied => {
+            CliError::Denied(format!("{server} refused: {message}"))
+        }
         tonic::Code::Unavailable => {
             CliError::Other(anyhow::anyhow!("cannot reach parc-server at {server}: {message}"))
         }

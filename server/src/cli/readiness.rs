@@ -2,7 +2,7 @@
 //! change, grouped as planners ask, and the rules' thresholds.
 
 use super::output::{table, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use anyhow::Context;
 use parc_model::civil;
 use parc_proto::convert::readiness::{
@@ -51,7 +51,7 @@ pub enum PolicyCommand {
     Check { file: std::path::PathBuf },
 }
 
-pub async fn policy(server: &str, command: PolicyCommand) -> Result<(), CliError> {
+pub async fn policy(server: &Remote, command: PolicyCommand) -> Result<(), CliError> {
     match command {
         PolicyCommand::Show { defaults: true } => emit(&Policy::default().to_toml()),
         PolicyCommand::Show { defaults: false } => {
@@ -83,7 +83,7 @@ pub struct ReadinessArgs {
     pub days: u32,
 }
 
-pub async fn readiness(server: &str, args: ReadinessArgs) -> Result<(), CliError> {
+pub async fn readiness(server: &Remote, args: ReadinessArgs) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     if args.trend {
         let answer = client
@@ -230,7 +230,7 @@ fn trend_table(points: &[(i64, Dimension, parc_readiness::summary::Counts)]) -> 
 }
 
 /// Fetches a device's readiness (for `parc device`).
-pub async fn fetch_device(server: &str, device: &str) -> Result<DeviceReadinessView, CliError> {
+pub async fn fetch_device(server: &Remote, device: &str) -> Result<DeviceReadinessView, CliError> {
     let answer = fleet_client(server)?
         .get_device_readiness(pb::GetDeviceReadinessRequest { device: device.to_string() })
         .await

@@ -2,12 +2,12 @@
 //! person must settle, and asking agents for everything again.
 
 use super::output::{devices_table, now_unix, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use parc_proto::convert::device_summary_from_wire;
 use parc_proto::pb::{ListDuplicatesRequest, RequestResyncRequest};
 use std::fmt::Write;
 
-pub async fn duplicates(server: &str, output: OutputFormat) -> Result<(), CliError> {
+pub async fn duplicates(server: &Remote, output: OutputFormat) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let groups = client
         .list_duplicates(ListDuplicatesRequest {})
@@ -74,7 +74,7 @@ pub async fn duplicates(server: &str, output: OutputFormat) -> Result<(), CliErr
     }
 }
 
-pub async fn resync(server: &str, device: Option<String>, all: bool) -> Result<(), CliError> {
+pub async fn resync(server: &Remote, device: Option<String>, all: bool) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let answer = client
         .request_resync(RequestResyncRequest { device: device.clone().unwrap_or_default(), all })

@@ -3,7 +3,7 @@
 //! checks them and names the line and column of the first mistake.
 
 use super::output::{rfc3339, table, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use anyhow::Context;
 use parc_proto::convert::readiness::{site_change_from_wire, site_from_wire};
 use parc_proto::pb;
@@ -72,11 +72,11 @@ fn read_file(path: &Path) -> Result<(String, Vec<u8>), CliError> {
     Ok((name, content))
 }
 
-fn unexpected(server: &str, error: impl std::fmt::Display) -> CliError {
+fn unexpected(server: &Remote, error: impl std::fmt::Display) -> CliError {
     CliError::Other(anyhow::anyhow!("unexpected answer from {server}: {error}"))
 }
 
-pub async fn run(server: &str, command: SitesCommand) -> Result<(), CliError> {
+pub async fn run(server: &Remote, command: SitesCommand) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     match command {
         SitesCommand::List { output } => {
@@ -291,7 +291,7 @@ fn site_detail(site: &Site, devices: u64, changes: &[SiteChange]) -> String {
 }
 
 /// `parc assets import FILE`.
-pub async fn import_assets(server: &str, file: &Path, dry_run: bool) -> Result<(), CliError> {
+pub async fn import_assets(server: &Remote, file: &Path, dry_run: bool) -> Result<(), CliError> {
     let (file_name, content) = read_file(file)?;
     let mut client = fleet_client(server)?;
     let answer = client
@@ -324,7 +324,7 @@ pub async fn import_assets(server: &str, file: &Path, dry_run: bool) -> Result<(
 }
 
 /// `parc assign DEVICE --site CODE` or `--by-subnet`.
-pub async fn assign(server: &str, device: String, site: Option<String>) -> Result<(), CliError> {
+pub async fn assign(server: &Remote, device: String, site: Option<String>) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     let site_code = site.clone().unwrap_or_default();
     let answer = client

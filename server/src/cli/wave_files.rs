@@ -3,17 +3,15 @@
 //! column widths) and JSON. Rows are written as they arrive from the
 //! server, so no export has a row cap.
 
-use super::{emit, status_error, CliError};
+use super::{emit, status_error, CliError, Remote};
 use anyhow::Context;
 use parc_planner::export::{WaveRow, COLUMNS};
 use parc_proto::convert::waves::row_from_wire;
 use parc_proto::pb;
-use parc_proto::pb::fleet_service_client::FleetServiceClient;
 use rust_xlsxwriter::{Format as CellFormat, Workbook, Worksheet, XlsxError};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use tonic::transport::Channel;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -187,8 +185,8 @@ impl XlsxFile {
 
 /// All rows of a plan (0: the published one), or of one wave.
 pub async fn fetch(
-    client: &mut FleetServiceClient<Channel>,
-    server: &str,
+    client: &mut super::Fleet,
+    server: &Remote,
     plan: u64,
     wave: Option<u32>,
 ) -> Result<Vec<WaveRow>, CliError> {
@@ -204,11 +202,7 @@ pub async fn fetch(
     Ok(rows)
 }
 
-pub async fn export(
-    client: &mut FleetServiceClient<Channel>,
-    server: &str,
-    args: ExportArgs,
-) -> Result<(), CliError> {
+pub async fn export(client: &mut super::Fleet, server: &Remote, args: ExportArgs) -> Result<(), CliError> {
     let output = |path: &Option<PathBuf>| -> anyhow::Result<Box<dyn Write>> {
         Ok(match path {
             Some(path) => Box::new(std::io::BufWriter::new(

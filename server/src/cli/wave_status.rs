@@ -2,7 +2,7 @@
 //! the old PCs Parc proposes marking done.
 
 use super::output::{table, OutputFormat};
-use super::{emit, CliError};
+use super::{emit, CliError, Remote};
 use parc_model::civil::iso;
 use parc_planner::progress::Progress;
 use parc_proto::convert::waves as convert;
@@ -16,7 +16,11 @@ fn percent(done: u32, devices: u32) -> String {
     format!("{}%", (u64::from(done) * 100).checked_div(u64::from(devices)).unwrap_or(0))
 }
 
-pub fn print(server: &str, answer: pb::GetWaveStatusResponse, output: OutputFormat) -> Result<(), CliError> {
+pub fn print(
+    server: &Remote,
+    answer: pb::GetWaveStatusResponse,
+    output: OutputFormat,
+) -> Result<(), CliError> {
     let bad = |e: parc_proto::convert::WireError| {
         CliError::Other(anyhow::anyhow!("unexpected answer from {server}: {e}"))
     };

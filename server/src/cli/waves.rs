@@ -2,7 +2,7 @@
 //! export the wave lists for technicians and suppliers.
 
 use super::output::{table, OutputFormat};
-use super::{emit, fleet_client, status_error, CliError};
+use super::{emit, fleet_client, status_error, CliError, Remote};
 use crate::cli::wave_files;
 use anyhow::Context;
 use parc_model::civil::iso;
@@ -112,7 +112,7 @@ pub enum WavesCommand {
     },
 }
 
-fn unexpected(server: &str, error: impl std::fmt::Display) -> CliError {
+fn unexpected(server: &Remote, error: impl std::fmt::Display) -> CliError {
     CliError::Other(anyhow::anyhow!("unexpected answer from {server}: {error}"))
 }
 
@@ -131,7 +131,7 @@ fn device_list(text: Option<String>) -> Result<Vec<String>, CliError> {
         .collect())
 }
 
-pub async fn run(server: &str, command: WavesCommand) -> Result<(), CliError> {
+pub async fn run(server: &Remote, command: WavesCommand) -> Result<(), CliError> {
     let mut client = fleet_client(server)?;
     match command {
         WavesCommand::Plan {
@@ -300,8 +300,8 @@ pub async fn run(server: &str, command: WavesCommand) -> Result<(), CliError> {
 async fn plan_for(
     draft: bool,
     plan: Option<u64>,
-    client: &mut parc_proto::pb::fleet_service_client::FleetServiceClient<tonic::transport::Channel>,
-    server: &str,
+    client: &mut super::Fleet,
+    server: &Remote,
 ) -> Result<u64, CliError> {
     if let Some(id) = plan {
         return Ok(id);

@@ -2,7 +2,7 @@
 
 use super::AppState;
 use crate::error::ServerError;
-use crate::storage::{DeviceQuery, Storage};
+use crate::storage::Storage;
 use parc_proto::convert::{device_summary_to_wire, device_to_wire, history_entry_to_wire};
 use parc_proto::limits::{DEFAULT_HISTORY_ENTRIES, DEFAULT_PAGE_SIZE, MAX_HISTORY_ENTRIES, MAX_PAGE_SIZE};
 use parc_proto::pb;
@@ -14,6 +14,9 @@ use parc_proto::pb::{
 };
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
+
+/// Package versions one `ListSoftware` answer lists.
+const MAX_SOFTWARE_VERSIONS: usize = 200;
 
 #[derive(Debug)]
 pub struct FleetApi {
@@ -90,8 +93,21 @@ impl FleetService for FleetApi {
             0 => None,
             seconds => Some(crate::now_unix().saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX))),
         };
-        let query = DeviceQuery { after_id, limit: page_size, not_seen_before };
-        let page = self.blocking(move |storage| Ok(storage.list_devices(&query)?)).await?;
+        let query = crate::search::parse(&request.query)?;
+        let policy = self.state.policy.clone();
+        let page = self
+            .blocking(move |storage| {
+                crate::search::list(
+                    storage,
+                    &policy,
+                    crate::now_unix(),
+                    &query,
+                    not_seen_before,
+                    after_id,
+                    page_size,
+                )
+            })
+            .await?;
         Ok(Response::new(ListDevicesResponse {
             devices: page.devices.iter().map(device_summary_to_wire).collect(),
             next_page_token: page.next_after.map(|id| id.to_string()).unwrap_or_default(),
@@ -162,11 +178,42 @@ impl FleetService for FleetApi {
         }))
     }
 
+    #[tracing::instrument(name = "list_software", skip_all)]
+    async fn list_software(
+        &self,
+        request: Request<pb::ListSoftwareRequest>,
+    ) -> Result<Response<pb::ListSoftwareResponse>, Status> {
+        let request = request.into_inner();
+        let name = request.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > parc_proto::limits::MAX_STRING_LEN.min(256) {
+            return Err(Status::invalid_argument("name: give 1 to 256 characters of the package name"));
+        }
+        let (packages, more) = self
+            .blocking(move |storage| {
+                Ok(storage.software_by_version(&name, request.exact, MAX_SOFTWARE_VERSIONS)?)
+            })
+            .await?;
+        Ok(Response::new(pb::ListSoftwareResponse {
+            packages: packages
+                .iter()
+                .map(|(package, devices)| pb::SoftwareHolders {
+                    name: package.name.clone(),
+                    version: package.version.clone(),
+                    publisher: package.publisher.clone(),
+                    architecture: package.architecture.clone(),
+                    devices: devices.iter().map(device_summary_to_wire).collect(),
+                })
+                .collect(),
+            more_packages: u32::try_from(more).unwrap_or(u32::MAX),
+        }))
+    }
+
     #[tracing::instrument(name = "request_resync", skip_all)]
     async fn request_resync(
         &self,
         request: Request<RequestResyncRequest>,
     ) -> Result<Response<RequestResyncResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let target = match (request.all, request.device.trim().is_empty()) {
             (true, true) => None,
@@ -181,7 +228,7 @@ impl FleetService for FleetApi {
         let devices = self
             .blocking(move |storage| {
                 let id = target.map(|wanted| resolve_device(storage, &wanted)).transpose()?;
-                let flagged = storage.request_resync(id)?;
+                let flagged = storage.request_resync(id, &by, crate::now_unix())?;
                 if id.is_some() && flagged == 0 {
                     return Err(ServerError::NotFound("no live device with that id".into()));
                 }
@@ -328,5 +375,42 @@ impl FleetService for FleetApi {
         request: Request<pb::ExportWavesRequest>,
     ) -> Result<Response<Self::ExportWavesStream>, Status> {
         self.do_export_waves(request).await
+    }
+
+    #[tracing::instrument(name = "create_token", skip_all)]
+    async fn create_token(
+        &self,
+        request: Request<pb::CreateTokenRequest>,
+    ) -> Result<Response<pb::CreateTokenResponse>, Status> {
+        self.do_create_token(request).await
+    }
+
+    #[tracing::instrument(name = "list_tokens", skip_all)]
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> Result<Response<pb::ListTokensResponse>, Status> {
+        self.do_list_tokens(request).await
+    }
+
+    #[tracing::instrument(name = "revoke_token", skip_all)]
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+        self.do_revoke_token(request).await
+    }
+
+    #[tracing::instrument(name = "list_audit", skip_all)]
+    async fn list_audit(
+        &self,
+        request: Request<pb::ListAuditRequest>,
+    ) -> Result<Response<pb::ListAuditResponse>, Status> {
+        self.do_list_audit(request).await
+    }
+
+    #[tracing::instrument(name = "who_am_i", skip_all)]
+    async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::TokenInfo>, Status> {
+        self.do_who_am_i(request).await
     }
 }

@@ -2,6 +2,7 @@
 //! plus standard health checking and server reflection so that grpcurl and
 //! load balancers work without our .proto files.
 
+mod access;
 mod agent;
 mod fleet;
 mod readiness;
@@ -30,12 +31,18 @@ pub struct AppState {
     /// the built-in defaults).
     pub policy: Arc<parc_readiness::Policy>,
     pub policy_source: Option<std::path::PathBuf>,
+    /// Who holds the API tokens IT ops and the dashboard present.
+    pub auth: Arc<crate::auth::Authenticator>,
+    /// Whether the ports are served over TLS (cookies are then `Secure`).
+    pub tls: bool,
 }
 
 impl AppState {
     pub fn new(storage: Arc<Storage>, enroll_secret: &str, report_interval: Duration) -> AppState {
         AppState {
+            auth: Arc::new(crate::auth::Authenticator::new(storage.clone())),
             storage,
+            tls: false,
             metrics: Arc::new(crate::metrics::Metrics::new()),
             enroll_secret_hash: sha256(enroll_secret.as_bytes()),
             report_interval,
@@ -88,12 +95,14 @@ pub async fn serve(
     let agent = AgentServiceServer::new(agent::AgentApi::new(state.clone()))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let require_token = crate::auth::RequireTokenLayer::new(state.auth.clone());
     let fleet = FleetServiceServer::new(fleet::FleetApi::new(state))
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
 
     tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(60)))
+        .layer(require_token)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(agent)

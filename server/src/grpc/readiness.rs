@@ -29,6 +29,7 @@ impl FleetApi {
         &self,
         request: Request<pb::ImportRequest>,
     ) -> Result<Response<pb::ImportSitesResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let file = import_argument(&request, "sites.csv")?;
         let sites =
@@ -41,7 +42,7 @@ impl FleetApi {
                 if dry_run {
                     Ok(plan_import(&storage.sites()?, &sites, &source, now))
                 } else {
-                    Ok(storage.import_sites(sites, &source, now)?)
+                    Ok(storage.import_sites(sites, &source, &by, now)?)
                 }
             })
             .await?;
@@ -53,11 +54,13 @@ impl FleetApi {
         &self,
         request: Request<pb::ImportRequest>,
     ) -> Result<Response<pb::ImportAssetsResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let file = import_argument(&request, "assets.csv")?;
         let assets =
             parse_assets(&file, &request.content).map_err(|e| Status::invalid_argument(e.to_string()))?;
         let stored = assets.len() as u64;
+        let source = format!("import {file}");
         let now = crate::now_unix();
         let dry_run = request.dry_run;
         let found = self
@@ -65,7 +68,7 @@ impl FleetApi {
                 if dry_run {
                     Ok(storage.match_assets(&assets)?)
                 } else {
-                    Ok(storage.import_assets(assets, now)?)
+                    Ok(storage.import_assets(assets, &source, &by, now)?)
                 }
             })
             .await?;
@@ -114,6 +117,7 @@ impl FleetApi {
         &self,
         request: Request<pb::UpdateSiteRequest>,
     ) -> Result<Response<pb::UpdateSiteResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let update = site_update(&request)?;
         if update.is_empty() {
@@ -124,7 +128,7 @@ impl FleetApi {
         let (site, import) = self
             .blocking(move |storage| {
                 let import = storage
-                    .update_site(&code, update, now)?
+                    .update_site(&code, update, &by, now)?
                     .ok_or_else(|| ServerError::NotFound(format!("no site with code {code:?}")))?;
                 let site = storage
                     .site(&code)?
@@ -143,6 +147,7 @@ impl FleetApi {
         &self,
         request: Request<pb::AssignSiteRequest>,
     ) -> Result<Response<pb::AssignSiteResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let wanted = request.device.trim().to_string();
         if wanted.is_empty() {
@@ -154,7 +159,7 @@ impl FleetApi {
             .blocking(move |storage| {
                 let id = resolve_device(storage, &wanted)?;
                 let site = (!code.is_empty()).then_some(code.as_str());
-                match storage.assign_site(id, site, now)? {
+                match storage.assign_site(id, site, &by, now)? {
                     crate::storage::AssignOutcome::Done => Ok(id),
                     crate::storage::AssignOutcome::NoDevice => {
                         Err(ServerError::NotFound(format!("no device with id {id}")))

@@ -69,6 +69,7 @@ impl FleetApi {
         &self,
         request: Request<pb::PlanWavesRequest>,
     ) -> Result<Response<pb::PlanWavesResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let spec = spec_of(&request)?;
         if request.include.len() + request.exclude.len() > MAX_PLAN_LIST {
@@ -84,6 +85,7 @@ impl FleetApi {
                     include: resolve_all(storage, "include", &request.include)?,
                     exclude: resolve_all(storage, "exclude", &request.exclude)?,
                     dry_run: request.dry_run,
+                    by,
                 };
                 waves::make_plan(storage, &policy, crate::now_unix(), &order)
             })
@@ -99,6 +101,7 @@ impl FleetApi {
         &self,
         request: Request<pb::PublishPlanRequest>,
     ) -> Result<Response<pb::PlanSummary>, Status> {
+        let by = crate::auth::caller(&request)?;
         let id = request.into_inner().id;
         let (plan, names) = self
             .blocking(move |storage| {
@@ -110,7 +113,7 @@ impl FleetApi {
                     })?,
                     id => id,
                 };
-                let plan = storage.publish_plan(id, crate::now_unix())?;
+                let plan = storage.publish_plan(id, &by, crate::now_unix())?;
                 let names = hostnames_of(storage, plan.record.left_out.iter().map(|l| l.device_id))?;
                 Ok((plan, names))
             })
@@ -190,6 +193,7 @@ impl FleetApi {
         &self,
         request: Request<pb::SetRolloutStatusRequest>,
     ) -> Result<Response<pb::SetRolloutStatusResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         let status = convert::status_from_wire("status", request.status.trim()).map_err(ServerError::from)?;
         if request.reason.len() > MAX_STRING_LEN || request.technician.len() > MAX_STRING_LEN {
@@ -216,7 +220,7 @@ impl FleetApi {
                     .published_plan()?
                     .ok_or_else(|| ServerError::Invalid("no published plan".into()))?;
                 let previous = changes.first().map_or(status, |c| c.previous);
-                storage.set_statuses(plan.id, changes)?;
+                storage.set_statuses(plan.id, changes, &by)?;
                 let wave = storage
                     .plan_devices(plan.id)?
                     .into_iter()
@@ -240,6 +244,7 @@ impl FleetApi {
         &self,
         request: Request<pb::ImportReturnsRequest>,
     ) -> Result<Response<pb::ImportReturnsResponse>, Status> {
+        let by = crate::auth::caller(&request)?;
         let request = request.into_inner();
         if request.csv.len() > MAX_IMPORT_BYTES {
             return Err(Status::invalid_argument(format!(
@@ -283,7 +288,7 @@ impl FleetApi {
                     let plan = storage
                         .published_plan()?
                         .ok_or_else(|| ServerError::Invalid("no published plan".into()))?;
-                    storage.set_statuses(plan.id, changes)?;
+                    storage.set_statuses(plan.id, changes, &by)?;
                 }
                 Ok(pb::ImportReturnsResponse { rows: total, changed, unchanged: total - changed, statuses })
             })

@@ -226,6 +226,36 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 5: who may ask what, and who changed what. API tokens by the SHA-256
+    // of their secret (never the secret), and the audit log of every change
+    // made through the API, written in the change's own transaction.
+    Migration {
+        sql: r#"
+    CREATE TABLE tokens (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        name             TEXT    NOT NULL,
+        role             TEXT    NOT NULL CHECK (role IN ('viewer', 'planner', 'admin')),
+        hash             TEXT    NOT NULL UNIQUE,
+        created_at       INTEGER NOT NULL,
+        created_by       TEXT    NOT NULL,
+        revoked_at       INTEGER
+    );
+    CREATE UNIQUE INDEX tokens_live_name ON tokens (name COLLATE NOCASE) WHERE revoked_at IS NULL;
+
+    CREATE TABLE audit (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        at               INTEGER NOT NULL,
+        actor            TEXT    NOT NULL,
+        role             TEXT    NOT NULL,
+        token_id         INTEGER,
+        action           TEXT    NOT NULL,
+        target           TEXT    NOT NULL,
+        detail           TEXT    NOT NULL
+    );
+    CREATE INDEX audit_by_time ON audit (at);
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

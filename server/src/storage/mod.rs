@@ -11,10 +11,12 @@
 //! Opening never damages what is there: a file that is not a Parc database,
 //! or one written by a newer Parc, is refused before anything is written.
 
+mod access;
 mod backup;
 mod codes;
 mod ingest;
 mod migrations;
+pub mod query;
 mod read;
 mod scan;
 mod sites;
@@ -22,6 +24,8 @@ mod software;
 mod waves;
 mod writer;
 
+pub(crate) use access::audit;
+pub use access::{AuditEntry, AuditQuery, Token};
 pub use backup::{backup, restore, BackupSummary, DatabaseLock};
 pub use migrations::latest_version;
 pub use parc_proto::sections::SectionHash;
@@ -30,6 +34,7 @@ pub use sites::{AssignOutcome, Joins, TrendPoint};
 pub use waves::{PlanDevice, PlanRecord, PlanState, RolloutState, StatusChange, StoredPlan};
 pub use writer::WriterStats;
 
+use crate::access::Actor;
 use crate::identity::IdentityKey;
 use ingest::IngestState;
 use parc_model::history::HistoryEntry;
@@ -149,11 +154,17 @@ pub struct DeviceQuery {
     /// Only devices not seen since this time (seconds since the epoch); a
     /// device that never reported counts from its enrollment.
     pub not_seen_before: Option<i64>,
+    /// The SQL part of a query-language filter, placeholders from `?4`
+    /// ([`query::compile`] with `first` = [`DeviceQuery::FILTER_FIRST_PARAM`]).
+    pub filter: Option<query::CompiledQuery>,
 }
 
 impl DeviceQuery {
+    /// The first placeholder a filter may use: `?1`..`?3` are the page's.
+    pub const FILTER_FIRST_PARAM: usize = 4;
+
     pub fn page(after_id: u64, limit: u32) -> DeviceQuery {
-        DeviceQuery { after_id, limit, not_seen_before: None }
+        DeviceQuery { after_id, limit, not_seen_before: None, filter: None }
     }
 }
 
@@ -351,19 +362,24 @@ impl Storage {
 
     /// Revokes a device's node key; its data stays. Returns false when there
     /// is no such live device.
-    pub fn revoke(&self, device_id: u64, now: i64) -> Result<bool, StorageError> {
+    pub fn revoke(&self, device_id: u64, by: &Actor, now: i64) -> Result<bool, StorageError> {
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let changed = db.execute(
                 "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
                 params![now, device_id],
             )?;
+            if changed == 1 {
+                audit(db, &by, now, "devices.revoke", &format!("device {device_id}"), "node key revoked")?;
+            }
             Ok(changed == 1)
         })
     }
 
     /// Asks devices for a full report at their next contact: one device, or
     /// every live one (`None`). Returns how many were flagged.
-    pub fn request_resync(&self, device_id: Option<u64>) -> Result<u64, StorageError> {
+    pub fn request_resync(&self, device_id: Option<u64>, by: &Actor, now: i64) -> Result<u64, StorageError> {
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let changed = match device_id {
                 Some(id) => db.execute(
@@ -372,6 +388,15 @@ impl Storage {
                 )?,
                 None => db.execute("UPDATE devices SET resync_requested = 1 WHERE revoked_at IS NULL", [])?,
             };
+            let target = device_id.map_or("all devices".to_string(), |id| format!("device {id}"));
+            audit(
+                db,
+                &by,
+                now,
+                "devices.resync",
+                &target,
+                &format!("{changed} devices asked for a full report"),
+            )?;
             Ok(changed as u64)
         })
     }
@@ -423,6 +448,35 @@ impl Storage {
         name: &str,
     ) -> Result<Vec<(u64, parc_model::SoftwarePackage)>, StorageError> {
         self.read(|db| software::devices_with(db, name))
+    }
+
+    /// Packages whose name contains `text` (or is it, with `exact`), each
+    /// version with the live devices that have it: at most `limit`
+    /// versions, and how many more matched.
+    pub fn software_by_version(
+        &self,
+        text: &str,
+        exact: bool,
+        limit: usize,
+    ) -> Result<(Vec<(parc_model::SoftwarePackage, Vec<DeviceSummary>)>, usize), StorageError> {
+        self.read(|db| {
+            let (packages, more) = software::holders_by_version(db, text, exact, limit)?;
+            let mut out = Vec::with_capacity(packages.len());
+            for (package, ids) in packages {
+                let mut devices = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if let Some(summary) = read::summary(db, id)? {
+                        if !summary.revoked {
+                            devices.push(summary);
+                        }
+                    }
+                }
+                if !devices.is_empty() {
+                    out.push((package, devices));
+                }
+            }
+            Ok((out, more))
+        })
     }
 
     /// Ids of the devices with this hostname (case-insensitive).

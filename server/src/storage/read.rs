@@ -31,6 +31,14 @@ pub(super) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceSummary>
     })
 }
 
+/// One device's summary line.
+pub(super) fn summary(db: &Connection, device_id: u64) -> Result<Option<DeviceSummary>, StorageError> {
+    Ok(db
+        .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"))?
+        .query_row([device_id], summary_from_row)
+        .optional()?)
+}
+
 /// Stored section encodings (one, or several concatenated) as an inventory.
 pub(super) fn decode_sections(device_id: u64, bytes: &[u8]) -> Result<Inventory, StorageError> {
     let corrupt = |reason: String| StorageError::CorruptInventory { device_id, reason };
@@ -106,20 +114,41 @@ pub(super) fn list_devices(db: &Connection, query: &DeviceQuery) -> Result<Devic
     // A device that never reported counts from its enrollment. The filter is
     // left out rather than made always-true, so that SQLite uses the index on
     // this very expression for both the count and the page.
-    let filter = match query.not_seen_before {
-        Some(_) => "coalesce(last_seen_at, enrolled_at) < ?1",
+    let seen = match query.not_seen_before {
+        Some(_) => "coalesce(d.last_seen_at, d.enrolled_at) < ?1",
         None => "?1 IS NULL",
     };
-    let not_seen_before = query.not_seen_before;
+    let (condition, filter_params) = match &query.filter {
+        Some(filter) => (filter.condition.as_str(), filter.params.as_slice()),
+        None => ("1", &[][..]),
+    };
+    let page = [
+        super::query::SqlValue::Int(i64::try_from(query.after_id).unwrap_or(i64::MAX)),
+        super::query::SqlValue::Int(i64::from(query.limit) + 1),
+    ];
+    let not_seen: Option<i64> = query.not_seen_before;
+    // Both statements bind ?1..?3 and the filter's values after them, so
+    // the filter's placeholders keep their numbers; the count names ?2 and
+    // ?3 (NULL there) only so that SQLite counts them.
+    let values = |with_page: bool| {
+        let mut values: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(3 + filter_params.len());
+        values.push(&not_seen);
+        values.push(if with_page { &page[0] } else { &rusqlite::types::Null });
+        values.push(if with_page { &page[1] } else { &rusqlite::types::Null });
+        values.extend(filter_params.iter().map(|v| v as &dyn rusqlite::ToSql));
+        values
+    };
     let total_count: u64 = db
-        .prepare_cached(&format!("SELECT count(*) FROM devices WHERE {filter}"))?
-        .query_row([not_seen_before], |row| row.get(0))?;
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM devices d WHERE {seen} AND ({condition}) AND coalesce(?2, ?3, 1)"
+        ))?
+        .query_row(rusqlite::params_from_iter(values(false)), |row| row.get(0))?;
     let mut statement = db.prepare_cached(&format!(
-        "SELECT {SUMMARY_COLUMNS} FROM devices WHERE {filter} AND id > ?2 ORDER BY id LIMIT ?3"
+        "SELECT {SUMMARY_COLUMNS} FROM devices d WHERE {seen} AND ({condition}) AND d.id > ?2 ORDER BY d.id LIMIT ?3"
     ))?;
     let limit = query.limit as usize;
     let mut devices = statement
-        .query_map(params![not_seen_before, query.after_id, i64::from(query.limit) + 1], summary_from_row)?
+        .query_map(rusqlite::params_from_iter(values(true)), summary_from_row)?
         .collect::<Result<Vec<_>, _>>()?;
     let next_after = if devices.len() > limit {
         devices.truncate(limit);

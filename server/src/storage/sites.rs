@@ -2,7 +2,8 @@
 //! readiness counts: what agents cannot know, imported or typed by people.
 //! Each import or edit is one writer job, so it is all or nothing.
 
-use super::{Storage, StorageError};
+use super::{audit, Storage, StorageError};
+use crate::access::Actor;
 use parc_readiness::asset::{serial_key, Asset, AssetMatch};
 use parc_readiness::site::{
     plan_import, Rollout, Site, SiteChange, SiteImport, SiteKind, SiteUpdate, Subnet, WanLink,
@@ -168,9 +169,28 @@ fn match_assets(db: &Connection, assets: &[Asset]) -> Result<AssetMatch, Storage
 impl Storage {
     /// Creates or updates every site of an import in one transaction: all
     /// are written or none. Sites absent from the file stay as they are.
-    pub fn import_sites(&self, sites: Vec<Site>, source: &str, now: i64) -> Result<SiteImport, StorageError> {
+    pub fn import_sites(
+        &self,
+        sites: Vec<Site>,
+        source: &str,
+        by: &Actor,
+        now: i64,
+    ) -> Result<SiteImport, StorageError> {
         let source = source.to_string();
-        self.writer.submit_blocking(move |db, _| write_sites(db, &sites, &source, now))
+        let by = by.clone();
+        self.writer.submit_blocking(move |db, _| {
+            let import = write_sites(db, &sites, &source, now)?;
+            let detail = format!(
+                "{} sites: {} created, {} updated, {} unchanged; {} field changes",
+                sites.len(),
+                import.created,
+                import.updated,
+                import.unchanged,
+                import.changes.len()
+            );
+            audit(db, &by, now, "sites.import", &source, &detail)?;
+            Ok(import)
+        })
     }
 
     /// Edits a site's fields; `None` when there is no such site.
@@ -178,12 +198,19 @@ impl Storage {
         &self,
         code: &str,
         update: SiteUpdate,
+        by: &Actor,
         now: i64,
     ) -> Result<Option<SiteImport>, StorageError> {
         let code = code.to_string();
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let Some(old) = find_site(db, &code)? else { return Ok(None) };
-            Ok(Some(write_sites(db, &[update.apply(&old)], "parc sites set", now)?))
+            let import = write_sites(db, &[update.apply(&old)], "parc sites set", now)?;
+            let changes: Vec<String> =
+                import.changes.iter().map(|c| format!("{}: {} → {}", c.field, c.before, c.after)).collect();
+            let detail = if changes.is_empty() { "no change".to_string() } else { changes.join("; ") };
+            audit(db, &by, now, "sites.update", &code, &detail)?;
+            Ok(Some(import))
         })
     }
 
@@ -219,7 +246,15 @@ impl Storage {
 
     /// Stores the asset rows (by serial, replacing a previous row of the
     /// same serial) in one transaction, and says how they meet the fleet.
-    pub fn import_assets(&self, assets: Vec<Asset>, now: i64) -> Result<AssetMatch, StorageError> {
+    pub fn import_assets(
+        &self,
+        assets: Vec<Asset>,
+        source: &str,
+        by: &Actor,
+        now: i64,
+    ) -> Result<AssetMatch, StorageError> {
+        let source = source.to_string();
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let mut insert = db.prepare_cached(
                 "INSERT OR REPLACE INTO assets (serial_key, asset_tag, purchase_day, warranty_end_day, assigned_user, \
@@ -237,7 +272,16 @@ impl Storage {
                     now
                 ])?;
             }
-            match_assets(db, &assets)
+            let matched = match_assets(db, &assets)?;
+            let detail = format!(
+                "{} rows: {} matched, {} unknown serials, {} shared serials",
+                assets.len(),
+                matched.matched,
+                matched.unknown_serials.len(),
+                matched.conflicts.len()
+            );
+            audit(db, &by, now, "assets.import", &source, &detail)?;
+            Ok(matched)
         })
     }
 
@@ -252,9 +296,11 @@ impl Storage {
         &self,
         device_id: u64,
         site_code: Option<&str>,
+        by: &Actor,
         now: i64,
     ) -> Result<AssignOutcome, StorageError> {
         let site_code = site_code.map(str::to_string);
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let exists: bool =
                 db.query_row("SELECT count(*) FROM devices WHERE id = ?1", [device_id], |row| row.get::<_, i64>(0))? > 0;
@@ -275,6 +321,11 @@ impl Storage {
                     db.execute("DELETE FROM device_sites WHERE device_id = ?1", [device_id])?;
                 }
             }
+            let detail = match &site_code {
+                Some(code) => format!("assigned to site {code} by hand"),
+                None => "placed by subnet again".to_string(),
+            };
+            audit(db, &by, now, "sites.assign", &format!("device {device_id}"), &detail)?;
             Ok(AssignOutcome::Done)
         })
     }

@@ -3,7 +3,8 @@
 //! devices, not to a plan version, so re-planning keeps them. Every change
 //! is one writer job: all of it is stored, or none.
 
-use super::{Storage, StorageError};
+use super::{audit, Storage, StorageError};
+use crate::access::Actor;
 pub use parc_planner::record::{PlanRecord, PlannedDevice as PlanDevice};
 use parc_planner::rollout::Status;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -112,9 +113,12 @@ impl Storage {
         based_on: Option<u64>,
         record: PlanRecord,
         devices: Vec<PlanDevice>,
+        by: &Actor,
         now: i64,
     ) -> Result<u64, StorageError> {
         let summary = serde_json::to_string(&record).map_err(|e| StorageError::Commit(e.to_string()))?;
+        let by = by.clone();
+        let waves = devices.iter().map(|d| d.wave).max().unwrap_or(0);
         self.writer.submit_blocking(move |db, _| {
             db.execute("DELETE FROM plans WHERE state = 'draft'", [])?;
             db.execute(
@@ -129,6 +133,8 @@ impl Storage {
             for d in &devices {
                 insert.execute(params![id, d.device_id, d.wave, d.position, d.site_code, d.class, d.reason, d.fixed])?;
             }
+            let detail = format!("draft: {} devices in {waves} waves", devices.len());
+            audit(db, &by, now, "waves.plan", &format!("plan {id}"), &detail)?;
             Ok(id as u64)
         })
     }
@@ -136,7 +142,8 @@ impl Storage {
     /// Publishes a draft; the published plan it replaces is superseded.
     /// Refused when the draft was planned on another published plan than
     /// the current one (someone published meanwhile).
-    pub fn publish_plan(&self, id: u64, now: i64) -> Result<StoredPlan, StorageError> {
+    pub fn publish_plan(&self, id: u64, by: &Actor, now: i64) -> Result<StoredPlan, StorageError> {
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             let Some(draft) = by_id(db, id)? else {
                 return Err(StorageError::Conflict(format!("there is no plan {id}")));
@@ -160,6 +167,9 @@ impl Storage {
                 "UPDATE plans SET state = 'published', published_at = ?2 WHERE id = ?1",
                 params![id, now],
             )?;
+            let replaced = current
+                .map_or("no plan was published before".to_string(), |p| format!("supersedes plan {}", p.id));
+            audit(db, &by, now, "waves.publish", &format!("plan {id}"), &replaced)?;
             by_id(db, id)?.ok_or_else(|| StorageError::Conflict(format!("plan {id} vanished")))
         })
     }
@@ -228,7 +238,13 @@ impl Storage {
 
     /// Records status changes for devices of published plan `plan_id`,
     /// all or none. A postponement moves the device to its new wave.
-    pub fn set_statuses(&self, plan_id: u64, changes: Vec<StatusChange>) -> Result<(), StorageError> {
+    pub fn set_statuses(
+        &self,
+        plan_id: u64,
+        changes: Vec<StatusChange>,
+        by: &Actor,
+    ) -> Result<(), StorageError> {
+        let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
             if published(db)?.map(|p| p.id) != Some(plan_id) {
                 return Err(StorageError::Conflict(format!("plan {plan_id} is no longer the published plan")));
@@ -262,6 +278,14 @@ impl Storage {
                 if let (Status::Postponed, Some(wave)) = (c.status, c.wave) {
                     moved.execute(params![plan_id, c.device_id, wave, c.reason])?;
                 }
+                let mut detail = format!("{} → {} ({})", c.previous.name(), c.status.name(), c.source);
+                if let Some(wave) = c.wave {
+                    detail.push_str(&format!(", wave {wave}"));
+                }
+                if !c.reason.is_empty() {
+                    detail.push_str(&format!(": {}", c.reason));
+                }
+                audit(db, &by, c.at, "waves.status", &format!("device {}", c.device_id), &detail)?;
             }
             Ok(())
         })

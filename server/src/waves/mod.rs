@@ -30,6 +30,8 @@ pub struct PlanOrder {
     pub include: Vec<u64>,
     pub exclude: Vec<u64>,
     pub dry_run: bool,
+    /// Who asked, for the audit log.
+    pub by: crate::access::Actor,
 }
 
 /// A plan just made: stored as a draft unless it was a dry run.
@@ -165,7 +167,7 @@ pub fn make_plan(
     let id = if order.dry_run {
         0
     } else {
-        storage.save_draft(spec_toml.clone(), based_on, record.clone(), devices, now)?
+        storage.save_draft(spec_toml.clone(), based_on, record.clone(), devices, &order.by, now)?
     };
     tracing::info!(
         plan = id,
