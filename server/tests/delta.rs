@@ -62,7 +62,7 @@ async fn a_section_the_server_lacks_is_asked_for_and_a_resync_asks_for_all() {
     assert!(response.stored);
     assert_eq!(response.missing_sections, vec!["os".to_string()]);
 
-    server.storage.request_resync(Some(device_id)).unwrap();
+    server.storage.request_resync(Some(device_id), &crate::util::tester(), 1).unwrap();
     let ack = agent.report(&key, 3, &pc, &first.held).await.unwrap();
     assert!(ack.resync, "a delta report is answered with the resync request");
     let ack = agent.report(&key, 4, &pc, &AckedSections::new()).await.unwrap();

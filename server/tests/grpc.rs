@@ -53,7 +53,7 @@ async fn a_revoked_node_key_is_unauthenticated_and_stores_nothing() {
     let pc = inventory("PC-2", "dddddddddddddddddddddddddddddddd");
     let (device_id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
     agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
-    assert!(server.storage.revoke(device_id, 1).unwrap());
+    assert!(server.storage.revoke(device_id, &crate::util::tester(), 1).unwrap());
 
     let mut changed = pc.clone();
     changed.hostname = "PC-2-RENAMED".into();
@@ -136,7 +136,12 @@ async fn list_devices_pages_through_the_whole_fleet() {
     let mut pages = 0;
     loop {
         let page = fleet
-            .list_devices(ListDevicesRequest { page_size: 10, page_token: token, not_seen_for_seconds: 0 })
+            .list_devices(ListDevicesRequest {
+                page_size: 10,
+                page_token: token,
+                not_seen_for_seconds: 0,
+                query: String::new(),
+            })
             .await
             .unwrap()
             .into_inner();
@@ -160,13 +165,19 @@ async fn list_devices_pages_through_the_whole_fleet() {
             page_size: 5000,
             page_token: String::new(),
             not_seen_for_seconds: 0,
+            query: String::new(),
         })
         .await;
     let status = too_big.unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert!(status.message().contains("page_size"), "{}", status.message());
     let bad_token = fleet
-        .list_devices(ListDevicesRequest { page_size: 5, page_token: "abc".into(), not_seen_for_seconds: 0 })
+        .list_devices(ListDevicesRequest {
+            page_size: 5,
+            page_token: "abc".into(),
+            not_seen_for_seconds: 0,
+            query: String::new(),
+        })
         .await;
     assert!(bad_token.unwrap_err().message().contains("page_token"));
 }

@@ -162,8 +162,8 @@ fn a_resync_is_asked_until_a_full_report_arrives() {
     let id = storage.enroll(&pc.machine_id, &pc.hostname, "k", 1).unwrap();
     let full = Report::full("k", 1, pc.clone(), 100);
     let held = stored_sections(&storage.record_report(full.clone()).unwrap()).held.clone();
-    assert_eq!(storage.request_resync(Some(id)).unwrap(), 1);
-    assert_eq!(storage.request_resync(Some(9999)).unwrap(), 0);
+    assert_eq!(storage.request_resync(Some(id), &crate::util::tester(), 1).unwrap(), 1);
+    assert_eq!(storage.request_resync(Some(9999), &crate::util::tester(), 1).unwrap(), 0);
 
     let mut empty = pc.clone();
     for section in Section::ALL {
@@ -203,7 +203,7 @@ fn shared_serials_and_uuids_are_flagged_but_placeholders_and_revoked_devices_are
         storage.record_report(Report::full(&key, 1, pc, 10)).unwrap();
     }
     // The last device was retired: its serial is no longer a duplicate.
-    assert!(storage.revoke(ids[6], 20).unwrap());
+    assert!(storage.revoke(ids[6], &crate::util::tester(), 20).unwrap());
 
     let groups = storage.duplicates().unwrap();
     let described: Vec<(&str, &str, Vec<u64>)> = groups

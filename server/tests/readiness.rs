@@ -5,8 +5,7 @@
 
 use crate::util::{inventory, TestServer, SECRET};
 use parc_model::Inventory;
-use parc_proto::pb::{self, fleet_service_client::FleetServiceClient};
-use tonic::transport::Channel;
+use parc_proto::pb;
 use tonic::Code;
 
 const SITES: &str = "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
@@ -45,7 +44,7 @@ async fn report(server: &TestServer, pc: &Inventory) -> u64 {
     id
 }
 
-async fn sites(fleet: &mut FleetServiceClient<Channel>) -> Vec<pb::Site> {
+async fn sites(fleet: &mut parc_server::cli::Fleet) -> Vec<pb::Site> {
     fleet.list_sites(pb::ListSitesRequest {}).await.unwrap().into_inner().sites
 }
 

@@ -1,10 +1,12 @@
 //! parc-server's integration tests: a real SQLite file on disk and real gRPC
 //! over loopback TCP, one binary with a module per area.
 
+mod access;
 mod delta;
 mod grpc;
 mod ingest;
 mod readiness;
+mod search;
 mod storage;
 mod util;
 mod waves;

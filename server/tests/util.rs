@@ -2,18 +2,20 @@
 
 use parc_agent::client::AgentClient;
 use parc_model::Inventory;
-use parc_proto::pb::fleet_service_client::FleetServiceClient;
+use parc_server::access::{Actor, Role};
+use parc_server::cli::{Fleet, Remote};
 use parc_server::grpc::{serve, AppState};
 use parc_server::storage::Storage;
 use std::sync::Arc;
 use std::time::Duration;
-use tonic::transport::Channel;
 
 pub const SECRET: &str = "test-enroll-secret-0123";
 
 pub struct TestServer {
     pub url: String,
     pub storage: Arc<Storage>,
+    /// An admin token, made before the server started.
+    pub token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -29,20 +31,27 @@ impl TestServer {
         let storage = Arc::new(Storage::open_with_queue(&dir.path().join("parc.db"), queue).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        let token = make_token(&storage, "test-admin", Role::Admin);
         let state = Arc::new(AppState::new(storage.clone(), SECRET, Duration::from_secs(900)));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        TestServer { url, storage, stop: Some(stop), _dir: dir }
+        TestServer { url, storage, token, stop: Some(stop), _dir: dir }
     }
 
     pub fn agent(&self) -> AgentClient {
         AgentClient::new(&self.url).unwrap()
     }
 
-    pub async fn fleet(&self) -> FleetServiceClient<Channel> {
-        FleetServiceClient::connect(self.url.clone()).await.unwrap()
+    /// A FleetService client with the admin token.
+    pub async fn fleet(&self) -> Fleet {
+        self.fleet_as(Some(&self.token))
+    }
+
+    /// A FleetService client with `token` (or none).
+    pub fn fleet_as(&self, token: Option<&str>) -> Fleet {
+        Remote::new(&self.url, token.map(str::to_string)).fleet().unwrap()
     }
 }
 
@@ -72,4 +81,18 @@ pub fn as_stored(inventory: &Inventory) -> Inventory {
         });
     }
     stored
+}
+
+/// Who the tests' direct storage writes are made by.
+pub fn tester() -> Actor {
+    Actor::local("test")
+}
+
+/// Makes a token with `role` straight in storage; returns its secret.
+pub fn make_token(storage: &Storage, name: &str, role: Role) -> String {
+    let secret = parc_server::access::new_token_secret();
+    storage
+        .create_token(name, role, &parc_server::access::token_hash(&secret), &tester(), 1_796_000_000)
+        .unwrap();
+    secret
 }
