@@ -4,7 +4,6 @@
 
 use crate::drive::{self, LoadOptions};
 use crate::stats::{percentile, Phase};
-use parc_proto::pb::fleet_service_client::FleetServiceClient;
 use parc_proto::pb::ListDevicesRequest;
 use rand::Rng;
 use serde::Serialize;
@@ -120,6 +119,16 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
     let db = dir.path().join("bench.db");
     let log = dir.path().join("processes.log");
 
+    // A viewer token for the filtered-page timing, made before the server
+    // opens the database.
+    let token = parc_server::access::new_token_secret();
+    parc_server::storage::Storage::open(&db)?.create_token(
+        "bench",
+        parc_server::access::Role::Viewer,
+        &parc_server::access::token_hash(&token),
+        &parc_server::access::Actor::local("parc-load"),
+        parc_server::now_unix(),
+    )?;
     let mut command = Command::new(sibling_binary("parc-server")?);
     command
         .args(["serve", "--db"])
@@ -134,7 +143,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
     let load = LoadOptions { server: url.clone(), server_pid: Some(server.pid()), ..options.load.clone() };
     let served = drive::run(&load).await?;
     let (filtered_page_p50_ms, filtered_page_p99_ms) =
-        filtered_page_latency(&url, options.load.devices).await?;
+        filtered_page_latency(&url, &token, options.load.devices).await?;
     let server_peak_rss_mib = server.peak_rss_mib();
     server.stop()?;
     let db_bytes = [db.clone(), PathBuf::from(format!("{}-wal", db.display()))]
@@ -182,11 +191,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<BenchReport> {
 
 /// Pages of 100 devices not seen for a second (so all of them match and the
 /// count covers the whole table), from random places in the list.
-async fn filtered_page_latency(url: &str, devices: u64) -> anyhow::Result<(f64, f64)> {
+async fn filtered_page_latency(url: &str, token: &str, devices: u64) -> anyhow::Result<(f64, f64)> {
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let channel =
-        tonic::transport::Endpoint::from_shared(url.to_string())?.tcp_nodelay(true).connect().await?;
-    let mut client = FleetServiceClient::new(channel);
+    let mut client = parc_server::cli::Remote::new(url, Some(token.to_string())).fleet()?;
     let mut micros = Vec::new();
     for _ in 0..50 {
         let after = rand::rng().random_range(0..devices.max(1));
@@ -196,6 +203,7 @@ async fn filtered_page_latency(url: &str, devices: u64) -> anyhow::Result<(f64, 
                 page_size: 100,
                 page_token: after.to_string(),
                 not_seen_for_seconds: 1,
+                query: String::new(),
             })
             .await?
             .into_inner();

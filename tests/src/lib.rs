@@ -212,7 +212,10 @@ impl Server {
     /// With more `serve` flags (`--policy FILE`).
     pub fn start_with(db: &Path, listen: &str, extra: &[&str]) -> Server {
         let db_arg = db.to_str().expect("utf-8 path");
-        let token = create_token(db, "e2e-admin", "admin");
+        // A fresh name each start: a restarted server keeps the tokens it had.
+        static STARTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let start = STARTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let token = create_token(db, &format!("e2e-admin-{start}"), "admin");
         let mut args = vec![
             "serve",
             "--db",
