@@ -27,7 +27,11 @@ pub enum TokensCommand {
         output: OutputFormat,
     },
     /// Revoke a token by id or name: it stops working at once.
-    Revoke { token: String },
+    Revoke {
+        /// The token's id or name (as `parc tokens list` shows).
+        #[arg(value_name = "ID_OR_NAME")]
+        which: String,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -115,9 +119,9 @@ pub async fn tokens(server: &Remote, command: TokensCommand) -> Result<(), CliEr
                 )),
             }
         }
-        TokensCommand::Revoke { token } => {
+        TokensCommand::Revoke { which } => {
             let answer = client
-                .revoke_token(pb::RevokeTokenRequest { token })
+                .revoke_token(pb::RevokeTokenRequest { token: which })
                 .await
                 .map_err(|s| status_error(server, s))?
                 .into_inner();

@@ -70,8 +70,15 @@ impl Remote {
             Some(path) if server.is_none() || token.is_none() => CliConfig::load(&path)?,
             _ => CliConfig::default(),
         };
+        // The file's token goes with the file's server only: a token is
+        // never sent to another server named by a flag.
+        let token = match (&server, token) {
+            (_, Some(token)) => Some(token),
+            (None, None) => file.token,
+            (Some(url), None) => file.token.filter(|_| file.server.as_deref() == Some(url.as_str())),
+        };
         let url = server.or(file.server).unwrap_or_else(|| parc_proto::DEFAULT_SERVER_URL.to_string());
-        Ok(Remote::new(&url, token.or(file.token)))
+        Ok(Remote::new(&url, token))
     }
 
     pub fn new(url: &str, token: Option<String>) -> Remote {

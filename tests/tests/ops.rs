@@ -1,0 +1,120 @@
+//! IT ops through the real binaries: the first admin token made offline,
+//! tokens handed out and revoked with `parc tokens`, the CLI config file,
+//! the query language on `parc devices --query`, `parc software`, the
+//! audit log, and the HTTP port's token check.
+
+use parc_e2e::{create_token, http_request, run, run_with_env, text, Server, SECRET};
+
+fn ok(output: std::process::Output) -> String {
+    assert!(output.status.success(), "stderr: {}\nstdout: {}", text(&output.stderr), text(&output.stdout));
+    text(&output.stdout)
+}
+
+fn as_token(token: &str) -> Vec<(String, String)> {
+    vec![("PARC_TOKEN".to_string(), token.to_string())]
+}
+
+#[test]
+fn ops_hand_out_tokens_query_the_fleet_and_read_the_audit_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("parc.db"));
+    let url = server.url.as_str();
+    ok(run("parc", &["--server", url, "sim", "--fleet-size", "40", "--enroll-secret", SECRET]));
+
+    // Without a token: refused, with the way to get one, exit code 4.
+    let anonymous = run_with_env("parc", &["--server", url, "devices"], &[]);
+    assert_eq!(anonymous.status.code(), Some(4), "{}", text(&anonymous.stderr));
+    assert!(text(&anonymous.stderr).contains("a token is needed"), "{}", text(&anonymous.stderr));
+
+    // The admin hands a viewer token to Marie; it is printed once.
+    let created = run("parc", &["--server", url, "tokens", "create", "--name", "marie", "--role", "viewer"]);
+    let marie = ok(created).trim().to_string();
+    assert!(marie.starts_with("parc_"), "{marie}");
+    let who = ok(run_with_env("parc", &["--server", url, "whoami"], &as_token(&marie)));
+    assert!(who.starts_with("marie (viewer), token "), "{who}");
+    let listed = ok(run("parc", &["--server", url, "tokens", "list", "--output", "json"]));
+    assert!(listed.contains("\"name\": \"marie\"") && !listed.contains(&marie), "{listed}");
+    // A viewer reads but does not plan, publish or administer.
+    let refused = run_with_env("parc", &["--server", url, "waves", "publish"], &as_token(&marie));
+    assert_eq!(refused.status.code(), Some(4));
+    assert!(
+        text(&refused.stderr).contains("needs the planner role; this token is viewer"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let refused = run_with_env("parc", &["--server", url, "audit"], &as_token(&marie));
+    assert_eq!(refused.status.code(), Some(4));
+
+    // The CLI config file gives server and token when flags do not.
+    let config = dir.path().join("parc.toml");
+    std::fs::write(&config, format!("server = \"{url}\"\ntoken = \"{marie}\"\n")).unwrap();
+    let env = vec![("PARC_CLI_CONFIG".to_string(), config.to_str().unwrap().to_string())];
+    let all: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(run_with_env("parc", &["devices", "--output", "json"], &env))).unwrap();
+    assert_eq!(all.len(), 40);
+    std::fs::write(&config, "server = \"http://127.0.0.1:1\"\ntokn = \"x\"\n").unwrap();
+    let bad = run_with_env("parc", &["devices"], &env);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("parc.toml") && text(&bad.stderr).contains("unknown field `tokn`"),
+        "{}",
+        text(&bad.stderr)
+    );
+
+    // The query language: the answer is the fleet filtered the same way.
+    let laptops_small: Vec<u64> = all
+        .iter()
+        .filter(|d| d["chassis"] == "laptop" && d["ram_bytes"].as_u64().unwrap() < 8 << 30)
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    let queried: Vec<serde_json::Value> = serde_json::from_str(&ok(run_with_env(
+        "parc",
+        &["--server", url, "devices", "--query", "chassis:laptop ram<8GB", "--output", "json"],
+        &as_token(&marie),
+    )))
+    .unwrap();
+    let queried: Vec<u64> = queried.iter().map(|d| d["id"].as_u64().unwrap()).collect();
+    assert_eq!(queried, laptops_small);
+    let table =
+        run_with_env("parc", &["--server", url, "devices", "-q", "chassis:laptop"], &as_token(&marie));
+    assert!(text(&table.stderr).contains("devices matching chassis:laptop"), "{}", text(&table.stderr));
+    let mistake =
+        run_with_env("parc", &["--server", url, "devices", "--query", "ram<8XB"], &as_token(&marie));
+    assert_eq!(mistake.status.code(), Some(1));
+    let message = text(&mistake.stderr);
+    assert!(
+        message.contains("column 5") && message.contains("ram<8XB\n") && message.contains("^^^"),
+        "{message}"
+    );
+
+    // Who has a piece of software, by version.
+    let software = ok(run_with_env("parc", &["--server", url, "software", "firefox"], &as_token(&marie)));
+    assert!(software.contains("PACKAGE") && software.to_lowercase().contains("firefox"), "{software}");
+    let none = run_with_env("parc", &["--server", url, "software", "Lotus Notes 3"], &as_token(&marie));
+    assert_eq!(none.status.code(), Some(3));
+
+    // The audit log names who did what; revoking stops the token at once.
+    ok(run("parc", &["--server", url, "tokens", "revoke", "marie"]));
+    let gone = run_with_env("parc", &["--server", url, "whoami"], &as_token(&marie));
+    assert_eq!(gone.status.code(), Some(4));
+    let audit: Vec<serde_json::Value> =
+        serde_json::from_str(&ok(run("parc", &["--server", url, "audit", "--output", "json"]))).unwrap();
+    let actions: Vec<(&str, &str, &str)> = audit
+        .iter()
+        .map(|e| (e["actor"].as_str().unwrap(), e["action"].as_str().unwrap(), e["target"].as_str().unwrap()))
+        .collect();
+    assert_eq!(actions[0], ("e2e-admin-0", "tokens.revoke", "marie"), "{actions:?}");
+    assert!(actions.contains(&("e2e-admin-0", "tokens.create", "marie")), "{actions:?}");
+    assert!(actions.contains(&("parc-server", "tokens.create", "e2e-admin-0")), "{actions:?}");
+
+    // The HTTP port: /healthz is open, /metrics needs a token.
+    let metrics = format!("{}/metrics", server.http_url);
+    assert_eq!(http_request(&format!("{}/healthz", server.http_url), None).0, 200);
+    assert_eq!(http_request(&metrics, None).0, 401);
+    assert_eq!(http_request(&metrics, Some(&marie)).0, 401, "a revoked token");
+    let viewer = create_token(&server.db, "prometheus", "viewer");
+    let (status, body) = http_request(&metrics, Some(&viewer));
+    assert_eq!(status, 200);
+    assert!(body.contains("parc_reports_total"), "{body}");
+    server.stop();
+}
