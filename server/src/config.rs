@@ -22,6 +22,9 @@ pub struct ServeConfig {
     /// built-in defaults).
     pub policy: parc_readiness::Policy,
     pub policy_source: Option<PathBuf>,
+    /// The certificate and key both ports present; `None`: plain text,
+    /// which only loopback addresses may use.
+    pub tls: Option<crate::tls::ServerIdentity>,
 }
 
 /// The TOML file: every key optional, unknown keys refused.
@@ -37,6 +40,10 @@ pub struct ConfigFile {
     pub report_interval: Option<String>,
     /// The readiness policy file (`parc policy show --defaults` prints one).
     pub policy: Option<PathBuf>,
+    /// PEM certificate chain for both ports (`parc-server gen-cert` makes one).
+    pub tls_cert: Option<PathBuf>,
+    /// Its PEM private key.
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +85,8 @@ pub struct Overrides {
     pub enroll_secret: Option<String>,
     pub report_interval: Option<String>,
     pub policy: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -138,7 +147,27 @@ impl ServeConfig {
                     .map_err(|e| ConfigError::Invalid(format!("policy {e}")))?
             }
         };
+        let tls = match (overrides.tls_cert.or(file.tls_cert), overrides.tls_key.or(file.tls_key)) {
+            (Some(cert), Some(key)) => Some(
+                crate::tls::ServerIdentity::load(&cert, &key)
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))?,
+            ),
+            (None, None) => None,
+            (Some(_), None) => return Err(ConfigError::Invalid("tls_cert is given without tls_key".into())),
+            (None, Some(_)) => return Err(ConfigError::Invalid("tls_key is given without tls_cert".into())),
+        };
+        if tls.is_none() {
+            for (key, address) in [("listen", listen), ("http_listen", http_listen)] {
+                if !crate::tls::plain_text_allowed(&address) {
+                    return Err(ConfigError::Invalid(format!(
+                        "{key}: {address} is not a loopback address, and plain text is only for loopback: \
+                         give tls_cert and tls_key (`parc-server gen-cert` makes a pair), or listen on 127.0.0.1"
+                    )));
+                }
+            }
+        }
         Ok(ServeConfig {
+            tls,
             db,
             listen,
             http_listen,
@@ -174,6 +203,30 @@ mod tests {
         assert_eq!(config.db, PathBuf::from("x.db"));
         assert_eq!(config.report_interval, Duration::from_secs(7200));
         assert_eq!(config.listen.to_string(), parc_proto::DEFAULT_GRPC_ADDR);
+    }
+
+    #[test]
+    fn plain_text_is_only_for_loopback() {
+        let wide = Overrides { listen: Some("0.0.0.0:4750".parse().unwrap()), ..secret() };
+        let message = ServeConfig::resolve(ConfigFile::default(), wide).unwrap_err().to_string();
+        assert!(message.starts_with("listen: 0.0.0.0:4750 is not a loopback address"), "{message}");
+        let file =
+            ConfigFile { http_listen: Some("10.1.2.3:4751".parse().unwrap()), ..ConfigFile::default() };
+        let message = ServeConfig::resolve(file, secret()).unwrap_err().to_string();
+        assert!(message.starts_with("http_listen: 10.1.2.3:4751"), "{message}");
+        let half = Overrides { tls_cert: Some("cert.pem".into()), ..secret() };
+        let message = ServeConfig::resolve(ConfigFile::default(), half).unwrap_err().to_string();
+        assert_eq!(message, "tls_cert is given without tls_key");
+
+        let dir = tempfile::tempdir().unwrap();
+        let made = crate::tls::generate(dir.path(), &["localhost".into()], 2026).unwrap();
+        let tls = Overrides {
+            listen: Some("0.0.0.0:4750".parse().unwrap()),
+            tls_cert: Some(made.cert),
+            tls_key: Some(made.key),
+            ..secret()
+        };
+        assert!(ServeConfig::resolve(ConfigFile::default(), tls).unwrap().tls.is_some());
     }
 
     #[test]

@@ -29,7 +29,21 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    serve_with_tls(listener, state, None, shutdown).await
+}
+
+/// Serves HTTP, or HTTPS when `tls` is given, on `listener` until
+/// `shutdown` completes.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    match tls {
+        Some(config) => crate::tls::serve_https(listener, config, router(state), shutdown).await,
+        None => axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await,
+    }
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {

@@ -21,6 +21,7 @@ pub mod search;
 pub mod sim;
 pub mod storage;
 pub mod summary;
+pub mod tls;
 pub mod waves;
 
 /// Seconds since the Unix epoch. The one place the server reads the clock.

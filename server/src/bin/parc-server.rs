@@ -5,7 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parc_server::access::{Actor, Role};
 use parc_server::config::{ConfigFile, Overrides, ServeConfig};
-use parc_server::grpc::{serve, AppState};
+use parc_server::grpc::{serve_with_tls, AppState};
 use parc_server::storage::Storage;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -59,6 +59,25 @@ enum Command {
         /// one to start from) [default: the built-in thresholds].
         #[arg(long, env = "PARC_POLICY")]
         policy: Option<PathBuf>,
+        /// PEM certificate chain for both ports; with --tls-key, the server
+        /// speaks TLS only. Needed to listen beyond loopback.
+        #[arg(long, env = "PARC_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's PEM private key.
+        #[arg(long, env = "PARC_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Make a private CA and a server certificate for a first install:
+    /// DIR/ca.pem (give it to agents and IT ops' workstations),
+    /// DIR/server.pem and DIR/server.key (for tls_cert and tls_key).
+    GenCert {
+        /// Where to write the three files.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// A name or IP address clients use to reach the server; repeat for
+        /// each (parc.example.fr, 10.1.0.5, localhost).
+        #[arg(long = "host", required = true)]
+        hosts: Vec<String>,
     },
     /// Copy the database to FILE while the server runs (SQLite's online
     /// backup: one consistent snapshot, checked before it replaces FILE).
@@ -139,6 +158,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             enroll_secret,
             report_interval,
             policy,
+            tls_cert,
+            tls_key,
         } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
@@ -146,7 +167,17 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             };
             let config = ServeConfig::resolve(
                 file,
-                Overrides { db, listen, http_listen, write_queue, enroll_secret, report_interval, policy },
+                Overrides {
+                    db,
+                    listen,
+                    http_listen,
+                    write_queue,
+                    enroll_secret,
+                    report_interval,
+                    policy,
+                    tls_cert,
+                    tls_key,
+                },
             )?;
             let storage = Arc::new(Storage::open_with_queue(&config.db, config.write_queue)?);
             let listener = tokio::net::TcpListener::bind(config.listen)
@@ -157,25 +188,46 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {} (http_listen)", config.http_listen))?;
             let address = listener.local_addr()?;
             let http_address = http_listener.local_addr()?;
-            tracing::info!(%address, %http_address, db = %config.db.display(), "parc-server listening");
-            let state = Arc::new(
-                AppState::new(storage, &config.enroll_secret, config.report_interval)
-                    .with_policy(config.policy, config.policy_source),
-            );
+            let tls = config.tls.is_some();
+            tracing::info!(%address, %http_address, tls, db = %config.db.display(), "parc-server listening");
+            let mut state = AppState::new(storage, &config.enroll_secret, config.report_interval)
+                .with_policy(config.policy, config.policy_source);
+            state.tls = tls;
+            let state = Arc::new(state);
+            let grpc_tls = config.tls.as_ref().map(|identity| identity.tonic());
+            let http_tls = config.tls.as_ref().map(|identity| identity.rustls_config()).transpose()?;
             let (stop, stopped) = tokio::sync::watch::channel(false);
             let snapshots =
                 tokio::spawn(parc_server::readiness::take_daily_snapshots(state.clone(), stopped.clone()));
-            let http = tokio::spawn(parc_server::http::serve(http_listener, state.clone(), async move {
-                let mut stopped = stopped;
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }));
-            let grpc =
-                serve(listener, state, parc_server::shutdown_signal()).await.context("gRPC server failed");
+            let http = tokio::spawn(parc_server::http::serve_with_tls(
+                http_listener,
+                state.clone(),
+                http_tls,
+                async move {
+                    let mut stopped = stopped;
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            ));
+            let grpc = serve_with_tls(listener, state, grpc_tls, parc_server::shutdown_signal())
+                .await
+                .context("gRPC server failed");
             let _ = stop.send(true);
             let _ = snapshots.await;
             http.await.context("HTTP server task failed")?.context("HTTP server failed")?;
             grpc?;
             tracing::info!("parc-server stopped");
+            Ok(())
+        }
+        Command::GenCert { dir, hosts } => {
+            let year = 1970 + (parc_server::now_unix().div_euclid(86_400) * 400 / 146_097) as i32;
+            let made = parc_server::tls::generate(&dir, &hosts, year)?;
+            println!("wrote {} (give it to agents and parc users: ca_file)", made.ca.display());
+            println!(
+                "wrote {} and {} (tls_cert and tls_key of parc-server)",
+                made.cert.display(),
+                made.key.display()
+            );
+            println!("valid for: {}", hosts.join(", "));
             Ok(())
         }
         Command::Backup { db, to } => {

@@ -27,8 +27,8 @@ use std::process::ExitCode;
     name = "parc",
     version,
     after_help = "The server and token come from --server and --token, else PARC_SERVER_URL and \
-                  PARC_TOKEN, else the config file ~/.config/parc/parc.toml (keys `server` and \
-                  `token`), else http://127.0.0.1:4750 and no token.\n\n\
+                  PARC_TOKEN, else the config file ~/.config/parc/parc.toml (keys `server`, \
+                  `token` and `ca_file`), else http://127.0.0.1:4750 and no token.\n\n\
                   Exit codes: 0 success, 1 error (server unreachable, refused request), \
                   2 bad command line, 3 not found, 4 no token or a token whose role is not enough."
 )]
@@ -40,6 +40,10 @@ pub struct Cli {
     /// for the first one).
     #[arg(long, global = true, env = "PARC_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
+    /// The CA certificate of an https:// server (`ca.pem` from
+    /// `parc-server gen-cert`) [default: the system's roots].
+    #[arg(long, global = true, env = "PARC_CA_FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -226,7 +230,7 @@ impl CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
-    let remote = Remote::resolve(cli.server, cli.token)?;
+    let remote = Remote::resolve(cli.server, cli.token, cli.ca_file)?;
     let server = &remote;
     match cli.command {
         Command::Devices { output, duplicates: true, .. } => review::duplicates(server, output).await,

@@ -1,5 +1,5 @@
-//! Where `parc` finds its server and token: flags, then the environment
-//! (`PARC_SERVER_URL`, `PARC_TOKEN`), then the config file
+//! Where `parc` finds its server, token and CA: flags, then the environment
+//! (`PARC_SERVER_URL`, `PARC_TOKEN`, `PARC_CA_FILE`), then the config file
 //! (`$XDG_CONFIG_HOME/parc/parc.toml`, else `~/.config/parc/parc.toml`, or
 //! the file `PARC_CLI_CONFIG` names), then the default loopback address.
 
@@ -18,6 +18,9 @@ pub type Fleet = FleetServiceClient<InterceptedService<Channel, Bearer>>;
 pub struct Remote {
     pub url: String,
     token: Option<String>,
+    /// The CA that signed an https:// server's certificate (`ca.pem` from
+    /// `parc-server gen-cert`); without it, the system's roots.
+    ca_file: Option<PathBuf>,
 }
 
 impl std::fmt::Display for Remote {
@@ -34,6 +37,8 @@ pub struct CliConfig {
     pub server: Option<String>,
     /// An API token (`parc tokens create`). Keep the file readable by you only.
     pub token: Option<String>,
+    /// The CA certificate of an https:// server with a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl CliConfig {
@@ -65,9 +70,13 @@ impl CliConfig {
 impl Remote {
     /// A remote from what the flags and environment gave, completed from
     /// the config file.
-    pub fn resolve(server: Option<String>, token: Option<String>) -> anyhow::Result<Remote> {
+    pub fn resolve(
+        server: Option<String>,
+        token: Option<String>,
+        ca_file: Option<PathBuf>,
+    ) -> anyhow::Result<Remote> {
         let file = match CliConfig::path() {
-            Some(path) if server.is_none() || token.is_none() => CliConfig::load(&path)?,
+            Some(path) if server.is_none() || token.is_none() || ca_file.is_none() => CliConfig::load(&path)?,
             _ => CliConfig::default(),
         };
         // The file's token goes with the file's server only: a token is
@@ -78,21 +87,41 @@ impl Remote {
             (Some(url), None) => file.token.filter(|_| file.server.as_deref() == Some(url.as_str())),
         };
         let url = server.or(file.server).unwrap_or_else(|| parc_proto::DEFAULT_SERVER_URL.to_string());
-        Ok(Remote::new(&url, token))
+        let mut remote = Remote::new(&url, token);
+        remote.ca_file = ca_file.or(file.ca_file);
+        Ok(remote)
     }
 
     pub fn new(url: &str, token: Option<String>) -> Remote {
         let token = token.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-        Remote { url: url.to_string(), token }
+        Remote { url: url.to_string(), token, ca_file: None }
+    }
+
+    /// The same server, trusting the CA in `ca_file`.
+    pub fn with_ca_file(mut self, ca_file: Option<PathBuf>) -> Remote {
+        self.ca_file = ca_file;
+        self
     }
 
     /// A FleetService client; the connection is made on first use.
     pub fn fleet(&self) -> anyhow::Result<Fleet> {
-        let endpoint = Endpoint::from_shared(self.url.clone())
+        let mut endpoint = Endpoint::from_shared(self.url.clone())
             .map_err(|e| anyhow::anyhow!("bad server URL {:?}: {e}", self.url))?
             .connect_timeout(std::time::Duration::from_secs(10))
             .timeout(std::time::Duration::from_secs(60))
             .tcp_nodelay(true);
+        if self.url.starts_with("https://") {
+            let tls = match &self.ca_file {
+                Some(path) => {
+                    let pem = std::fs::read(path)
+                        .map_err(|e| anyhow::anyhow!("cannot read the CA file {}: {e}", path.display()))?;
+                    tonic::transport::ClientTlsConfig::new()
+                        .ca_certificate(tonic::transport::Certificate::from_pem(pem))
+                }
+                None => tonic::transport::ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint = endpoint.tls_config(tls).map_err(|e| anyhow::anyhow!("TLS for {}: {e}", self.url))?;
+        }
         let bearer = match &self.token {
             Some(token) => Some(format!("Bearer {token}").parse::<MetadataValue<Ascii>>().map_err(|_| {
                 anyhow::anyhow!("the token has characters a token never has: check PARC_TOKEN")

@@ -77,10 +77,22 @@ pub fn node_key_hash(node_key: &str) -> String {
     hex::encode(sha256(node_key.as_bytes()))
 }
 
-/// Serves gRPC on `listener` until `shutdown` completes, then drains.
+/// Serves gRPC in plain text on `listener` until `shutdown` completes, then
+/// drains.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    serve_with_tls(listener, state, None, shutdown).await
+}
+
+/// Serves gRPC on `listener`, over TLS when `tls` is given, until
+/// `shutdown` completes, then drains.
+pub async fn serve_with_tls(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
@@ -100,7 +112,11 @@ pub async fn serve(
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
 
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    builder
         .http2_keepalive_interval(Some(Duration::from_secs(60)))
         .layer(require_token)
         .add_service(health_service)
