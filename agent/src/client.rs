@@ -61,15 +61,29 @@ impl AgentClient {
     /// Prepares a client; the connection is made on the first call, so an
     /// unreachable server shows up as [`ClientError::Unavailable`] there.
     pub fn new(server_url: &str) -> Result<AgentClient, ClientError> {
+        AgentClient::with_ca(server_url, None)
+    }
+
+    /// A client for `server_url`; an https:// server's certificate is
+    /// checked against the CA in `ca_pem` (PEM), else the system's roots.
+    pub fn with_ca(server_url: &str, ca_pem: Option<Vec<u8>>) -> Result<AgentClient, ClientError> {
         let bad_url = |reason: String| ClientError::BadUrl { url: server_url.to_string(), reason };
         if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
             return Err(bad_url("must start with http:// or https://".into()));
         }
-        let endpoint = Endpoint::from_shared(server_url.to_string())
+        let mut endpoint = Endpoint::from_shared(server_url.to_string())
             .map_err(|e| bad_url(e.to_string()))?
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
             .tcp_nodelay(true);
+        if server_url.starts_with("https://") {
+            let tls = match ca_pem {
+                Some(pem) => tonic::transport::ClientTlsConfig::new()
+                    .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
+                None => tonic::transport::ClientTlsConfig::new().with_native_roots(),
+            };
+            endpoint = endpoint.tls_config(tls).map_err(|e| bad_url(e.to_string()))?;
+        }
         let channel = endpoint.connect_lazy();
         Ok(AgentClient {
             inner: AgentServiceClient::new(channel)

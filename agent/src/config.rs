@@ -14,6 +14,9 @@ pub struct AgentConfig {
     pub enroll_secret: Option<String>,
     pub state_dir: PathBuf,
     pub section_timeout: Duration,
+    /// The CA that signed an https:// server's certificate; `None`: the
+    /// system's roots.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// The file: every key optional, unknown keys refused.
@@ -25,6 +28,9 @@ pub struct ConfigFile {
     pub state_dir: Option<PathBuf>,
     /// Such as "20s".
     pub section_timeout: Option<String>,
+    /// PEM CA certificate of an https:// server with a private CA
+    /// (`ca.pem` from `parc-server gen-cert`).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Values from flags or the environment (which win over the file).
@@ -90,19 +96,20 @@ impl AgentConfig {
             .trim()
             .trim_end_matches('/')
             .to_string();
-        if server_url.starts_with("https://") {
+        let scheme = ["https://", "http://"].into_iter().find(|s| server_url.starts_with(s));
+        if scheme.is_none_or(|scheme| server_url.len() <= scheme.len()) {
             return Err(ConfigError::Invalid {
                 key: "server_url",
-                message: format!(
-                    "{server_url}: TLS is not in this agent version yet; use http:// on a trusted network"
-                ),
+                message: format!("{server_url:?} is not a URL such as https://parc.example:4750"),
             });
         }
-        if !server_url.starts_with("http://") || server_url.len() <= "http://".len() {
-            return Err(ConfigError::Invalid {
-                key: "server_url",
-                message: format!("{server_url:?} is not a URL such as http://parc.example:4750"),
-            });
+        if let Some(ca_file) = &file.ca_file {
+            if !ca_file.is_file() {
+                return Err(ConfigError::Invalid {
+                    key: "ca_file",
+                    message: format!("{} is not a readable file", ca_file.display()),
+                });
+            }
         }
         let section_timeout = match file.section_timeout {
             Some(text) => humantime::parse_duration(&text).map_err(|e| ConfigError::Invalid {
@@ -122,6 +129,7 @@ impl AgentConfig {
             enroll_secret: overrides.enroll_secret.or(file.enroll_secret).filter(|s| !s.trim().is_empty()),
             state_dir: overrides.state_dir.or(file.state_dir).unwrap_or_else(default_state_dir),
             section_timeout,
+            ca_file: file.ca_file,
         })
     }
 }
@@ -166,7 +174,11 @@ mod tests {
     fn bad_values_name_their_key() {
         let bad = |text: &str| AgentConfig::resolve(parse(text).unwrap(), Overrides::default()).unwrap_err();
         assert!(matches!(bad("server_url = \"parc:4750\""), ConfigError::Invalid { key: "server_url", .. }));
-        assert!(bad("server_url = \"https://parc:4750\"").to_string().contains("TLS"));
+        assert!(bad("server_url = \"https://\"").to_string().contains("not a URL"));
+        assert!(matches!(
+            bad("ca_file = \"/nonexistent/ca.pem\""),
+            ConfigError::Invalid { key: "ca_file", .. }
+        ));
         assert!(matches!(
             bad("section_timeout = \"soon\""),
             ConfigError::Invalid { key: "section_timeout", .. }

@@ -132,6 +132,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                     ..CollectOptions::default()
                 },
                 retry: RetryPolicy::default(),
+                ca_file: config.ca_file,
             };
             tokio::select! {
                 outcome = run(&options) => {

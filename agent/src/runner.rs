@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub once: bool,
     pub collect: CollectOptions,
     pub retry: RetryPolicy,
+    /// The CA of an https:// server with a private CA.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// How hard to insist when things fail.
@@ -76,7 +78,16 @@ pub type CycleOutcome = ReportAck;
 pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
     let states = StateDir::open(&options.state_dir)?;
     let mut state = states.load()?;
-    let client = AgentClient::new(&options.server_url).map_err(RunError::Client)?;
+    let ca_pem = match &options.ca_file {
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            RunError::Client(ClientError::BadUrl {
+                url: options.server_url.clone(),
+                reason: format!("cannot read the CA file {}: {e}", path.display()),
+            })
+        })?),
+        None => None,
+    };
+    let client = AgentClient::with_ca(&options.server_url, ca_pem).map_err(RunError::Client)?;
     let mut backoff = Backoff::new(options.retry.base, options.retry.cap);
     let mut rng = rand::rng();
     loop {

@@ -95,6 +95,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         once: true,
         collect: Default::default(),
         retry: RetryPolicy::default(),
+        ca_file: None,
     };
     let ack = parc_agent::runner::run(&agent).await.context("reporting this machine")?;
     println!("  this PC     reported by the real agent as device {}", ack.device_id);
