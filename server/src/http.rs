@@ -1,5 +1,6 @@
-//! The HTTP port: Prometheus metrics now, the web dashboard later. Plain
-//! HTTP on loopback by default, like the gRPC port.
+//! The HTTP port: Prometheus metrics, the health check and the web
+//! dashboard (`web`). Plain HTTP on loopback by default, like the gRPC
+//! port.
 
 use crate::grpc::AppState;
 use axum::extract::State;
@@ -15,6 +16,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(crate::web::routes())
         .with_state(state)
 }
 

@@ -18,6 +18,7 @@ pub mod sim;
 pub mod storage;
 pub mod summary;
 pub mod waves;
+pub mod web;
 
 /// Seconds since the Unix epoch. The one place the server reads the clock.
 pub fn now_unix() -> i64 {

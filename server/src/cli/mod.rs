@@ -5,7 +5,7 @@
 mod demo;
 mod devices;
 mod history;
-mod output;
+pub(crate) mod output;
 mod readiness;
 mod review;
 mod sites;
