@@ -8,3 +8,4 @@ mod readiness;
 mod storage;
 mod util;
 mod waves;
+mod web;

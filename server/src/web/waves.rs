@@ -222,6 +222,7 @@ pub fn render(data: &WavesPage) -> Markup {
 pub struct WavePage {
     pub plan: u64,
     pub wave: u32,
+    /// The waves the plan uses.
     pub waves: u32,
     pub days: (i64, i64),
     /// The first [`LISTED`] rows, in plan order.
@@ -261,7 +262,8 @@ pub fn load_wave(context: &Context<'_>, wave: u32) -> Result<WavePage, AppError>
     Ok(WavePage {
         plan: plan.id,
         wave,
-        waves: rules.waves,
+        // The waves the plan uses (its spec may allow more).
+        waves: (plan.record.waves.len() as u32).max(wave),
         days: rules.wave_days(wave),
         rows,
         total,
