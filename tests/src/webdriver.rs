@@ -220,6 +220,20 @@ impl Session {
         self.call("GET", "/url", None).as_str().unwrap_or_default().to_string()
     }
 
+    /// Waits until the current address ends with `suffix` (a click on a
+    /// form's button may return before the next page comes); returns it.
+    pub fn wait_for_url(&self, suffix: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let url = self.url();
+            if url.ends_with(suffix) {
+                return url;
+            }
+            assert!(Instant::now() < deadline, "the browser stayed on {url}, not …{suffix}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     pub fn title(&self) -> String {
         self.call("GET", "/title", None).as_str().unwrap_or_default().to_string()
     }

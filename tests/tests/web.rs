@@ -41,8 +41,7 @@ fn screenshots(browser: &Session, name: &str, saved: &mut Vec<PathBuf>) {
 fn click(browser: &Session, css: &str, path_ends_with: &str) {
     let element = browser.find(css);
     browser.click(&element);
-    let url = browser.url();
-    assert!(url.ends_with(path_ends_with), "clicking {css:?} led to {url}, not …{path_ends_with}");
+    browser.wait_for_url(path_ends_with);
 }
 
 #[test]
@@ -126,8 +125,9 @@ fn a_person_browses_every_page_of_the_dashboard() {
     // A PC of the site: its readiness reasons are the CLI's.
     let first_pc = browser.find("#site-pcs tbody tr a");
     let hostname = browser.text(&first_pc);
+    let href = browser.attribute(&first_pc, "href").expect("a link");
     browser.click(&first_pc);
-    let device_url = browser.url();
+    let device_url = browser.wait_for_url(&href);
     let id = device_url.rsplit('/').next().unwrap().to_string();
     assert_eq!(browser.text_of("h1"), format!("Device {hostname}"));
     assert_eq!(browser.text_of("#hostname"), hostname);
@@ -170,7 +170,7 @@ fn a_person_browses_every_page_of_the_dashboard() {
     let field = browser.find("#q");
     browser.type_into(&field, "SIEGE");
     browser.click(&browser.find("form.search button"));
-    assert!(browser.url().ends_with("/search?q=SIEGE"), "{}", browser.url());
+    browser.wait_for_url("/search?q=SIEGE");
     let matching = devices.iter().filter(|d| d["hostname"].as_str().unwrap().contains("SIEGE")).count();
     let count = browser.text_of("#search-count");
     assert!(count.starts_with(&format!("{matching} devices")), "{count}");

@@ -54,7 +54,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     let server_url = format!("http://{address}");
     let http_listener = bind(args.http_listen, crate::config::DEFAULT_HTTP_ADDR).await?;
-    let metrics_url = format!("http://{}/metrics", http_listener.local_addr()?);
+    let dashboard_url = format!("http://{}/", http_listener.local_addr()?);
+    let metrics_url = format!("{dashboard_url}metrics");
     let state = Arc::new(AppState::new(storage, &secret, Duration::from_secs(3600)));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     // The HTTP side ends with the process: the demo stops on Ctrl-C.
@@ -66,6 +67,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Parc demo");
     println!("  server      {server_url}  (database {})", db_path.display());
     println!("  metrics     {metrics_url}");
+    println!("  dashboard   {dashboard_url}  (open it in a browser)");
 
     let agent = RunOptions {
         server_url: server_url.clone(),
@@ -150,7 +152,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         indent(plan.trim_end())
     );
     let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
-    println!("Where to look next (in another terminal):");
+    println!("Where to look next: the dashboard at {dashboard_url} in a browser, or in another terminal:");
     println!("  parc --server {server_url} devices");
     println!("  parc --server {server_url} devices --output csv > fleet.csv");
     println!("  parc --server {server_url} device {}        # this PC", ack.device_id);

@@ -14,7 +14,7 @@ use parc_model::DeviceSummary;
 use serde::Deserialize;
 use std::sync::Arc;
 
-/// The most results the page lists; the CSV has them all.
+/// The most results the page lists (by hostname); the CSV has them all.
 pub const LISTED: usize = 500;
 /// The longest query taken.
 const MAX_QUERY: usize = 200;
@@ -62,6 +62,7 @@ pub async fn results(
     }
     let results = blocking(&state, move |context| {
         let mut devices = find(context, &q)?;
+        devices.sort_by(|a, b| a.hostname.cmp(&b.hostname).then(a.id.cmp(&b.id)));
         let total = devices.len();
         devices.truncate(LISTED);
         Ok(Results { q, devices, total, now: context.now })

@@ -265,7 +265,7 @@ pub fn render_site(data: &SitePage) -> Markup {
                     @let rows: Vec<Row<'_>> = group.dimensions.iter()
                         .map(|d| Row { label: d.dimension.name(), href: Some(format!("/sites?dimension={}", d.dimension.name())), parts: state_parts(&d.counts) })
                         .collect();
-                    (PreEscaped(svg::stacked_rows(&format!("Readiness at {}", site.code), &rows, 620, Scale::Shared)))
+                    (PreEscaped(svg::stacked_rows(&format!("Readiness at {}", site.code), &rows, 540, Scale::Shared)))
                 }
             }
         }
@@ -294,7 +294,7 @@ pub fn render_site(data: &SitePage) -> Markup {
             table id="site-pcs" {
                 thead {
                     tr {
-                        th { "Hostname" } th { "Model" } th { "OS" } th { "Last report" }
+                        th { "Hostname" } th { "Model and OS" } th { "Last report" }
                         @for d in Dimension::ALL { th { (d.name()) } }
                         th.num { "Priority" }
                     }
@@ -303,8 +303,7 @@ pub fn render_site(data: &SitePage) -> Markup {
                     @for pc in &data.pcs {
                         tr {
                             td.nowrap { a href=(format!("/devices/{}", pc.id)) { (pc.hostname) } }
-                            td { (pc.model) }
-                            td { (pc.os) }
+                            td.nowrap { (pc.model) br; span.muted { (pc.os) } }
                             td.nowrap { (ago(pc.last_seen_at, data.now)) }
                             @for state in &pc.states { td { (state_badge(*state)) } }
                             td.num title=(format!("replacement group: {}", pc.replacement)) { (pc.score) }

@@ -136,7 +136,7 @@ pub fn split_bar(title: &str, parts: &[Part<'_>], width: u32) -> String {
 /// the row has one) and its total. Many rows are drawn thinner.
 pub fn stacked_rows(title: &str, rows: &[Row<'_>], width: u32, scale: Scale) -> String {
     let longest = rows.iter().map(|r| r.label.chars().count().min(26)).max().unwrap_or(0) as u32;
-    let label_width = (longest * 7 + 24).clamp(60, 190);
+    let label_width = (longest * 8 + 24).clamp(60, 230);
     let total_width = 64;
     let (row_height, bar) = if rows.len() > 12 { (19, 13) } else { (ROW, BAR) };
     let bar_area = f64::from(width.saturating_sub(label_width + total_width).max(50));
@@ -366,10 +366,10 @@ mod tests {
                 ],
             },
         ];
-        let svg = stacked_rows("Wi-Fi per site", &rows, 854, Scale::Shared);
-        // 854 - 190 - 64 = 600 px for 30 devices: 20 px each.
+        let svg = stacked_rows("Wi-Fi per site", &rows, 894, Scale::Shared);
+        // 894 - 230 (labels) - 64 (totals) = 600 px for 30 devices: 20 px each.
         assert_eq!(widths(&svg), vec![600.0, 100.0, 200.0], "{svg}");
-        let shares = stacked_rows("Wi-Fi per site", &rows, 854, Scale::Share);
+        let shares = stacked_rows("Wi-Fi per site", &rows, 894, Scale::Share);
         assert_eq!(widths(&shares), vec![600.0, 200.0, 400.0], "{shares}");
         assert!(svg.contains(r#"<a href="/sites/SIEGE">"#));
         assert!(svg.contains("A very long site name tha…"), "{svg}");

@@ -309,7 +309,7 @@ pub fn render_wave(data: &WavePage) -> Markup {
                         tr {
                             td.nowrap { a href=(format!("/devices/{}", row.device_id)) { (row.hostname) } br; span.muted { (row.asset_tag) } }
                             td.nowrap { a href=(format!("/sites/{}", encode(&row.site_code))) { (row.site_code) } }
-                            td { (maker_model(&row.manufacturer, &row.model)) }
+                            td.nowrap { (maker_model(&row.manufacturer, &row.model)) }
                             td { (row.assigned_user) }
                             td.num { (row.age_years) }
                             td.num { (row.score) }
