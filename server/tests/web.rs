@@ -165,6 +165,15 @@ async fn a_device_page_shows_its_inventory_reasons_site_and_history() {
     // A hostname opens the same page.
     let by_name = dashboard.page("/devices/metamp-l0042").await;
     assert!(by_name.contains(&format!("<td>{id}</td>")), "{by_name}");
+    // A hostname two devices share lists both, by id.
+    let mut twin = pc("METAMP-L0042", "10.20.0.10");
+    twin.machine_id = format!("{:032x}", machine_id("twin"));
+    let (twin_id, _) = dashboard.report(&twin).await;
+    let both = dashboard.page("/devices/METAMP-L0042").await;
+    assert!(both.contains("Several devices have the hostname"), "{both}");
+    for id in [id, twin_id] {
+        assert!(both.contains(&format!(r#"<a href="/devices/{id}">{id}</a>"#)), "{both}");
+    }
 }
 
 #[tokio::test]
