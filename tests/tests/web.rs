@@ -180,7 +180,7 @@ fn a_person_browses_every_page_of_the_dashboard() {
     browser.goto(&format!("{base}/devices/NO-SUCH-PC"));
     assert_eq!(browser.text_of("h1"), "Not found");
     assert!(browser.text_of("main").contains("There is no device with the id or hostname 'NO-SUCH-PC'."));
-    browser.screenshot(&target_dir().join("web-screenshots/not-found.png"));
+    saved.push(browser.screenshot(&target_dir().join("web-screenshots/not-found.png")));
 
     drop(browser);
     for path in &saved {
