@@ -1,6 +1,7 @@
 //! The HTTP port: Prometheus metrics, the health check, signing in, and
-//! the web dashboard. Every path but `/healthz` and `/login` needs a token
-//! (`http_auth.rs`). Plain HTTP on loopback by default, like the gRPC port.
+//! the web dashboard (`web`). Every path but `/healthz` and `/login` needs
+//! a token (`http_auth.rs`). Plain HTTP on loopback by default, like the
+//! gRPC port; HTTPS with `tls_cert` and `tls_key`.
 
 use crate::grpc::AppState;
 use crate::http_auth;
@@ -17,6 +18,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(crate::web::routes())
         .route("/login", get(http_auth::login_page).post(http_auth::login))
         .route("/logout", axum::routing::post(http_auth::logout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http_auth::require_token))

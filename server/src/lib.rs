@@ -2,7 +2,8 @@
 //! fleet API; plus the `parc` command line (in [`cli`]) and the fleet
 //! simulator ([`sim`]) that the demo and the load tests drive.
 //!
-//! I/O lives at the edges: [`grpc`] (the wire), [`storage`] (the
+//! I/O lives at the edges: [`grpc`] (the wire), [`http`] and [`web`] (the
+//! HTTP port: metrics and the dashboard), [`storage`] (the
 //! database). Handlers are thin: they validate through `parc_proto::convert`,
 //! call storage on a blocking thread and map errors through [`error`].
 
@@ -23,6 +24,7 @@ pub mod storage;
 pub mod summary;
 pub mod tls;
 pub mod waves;
+pub mod web;
 
 /// Seconds since the Unix epoch. The one place the server reads the clock.
 pub fn now_unix() -> i64 {

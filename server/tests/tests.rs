@@ -10,3 +10,4 @@ mod search;
 mod storage;
 mod util;
 mod waves;
+mod web;

@@ -2,6 +2,8 @@
 //! test --workspace` built, start them on loopback with their own temporary
 //! directories, and read what they print.
 
+pub mod webdriver;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,6 +27,14 @@ pub fn bin(name: &str) -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The target folder the tests run from (`target/`, or
+/// `$CARGO_TARGET_DIR`), for test artifacts.
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> → target
+    exe.ancestors().nth(3).expect("target directory").to_path_buf()
 }
 
 /// Runs a binary to completion. `parc --server URL ...` gets the admin
@@ -96,7 +106,15 @@ impl Running {
     }
 
     pub fn start_with_env(name: &str, args: &[&str], env: &[(&str, &str)]) -> Running {
-        let mut command = Command::new(bin(name));
+        Running::spawn(Command::new(bin(name)), args, env)
+    }
+
+    /// A program that is not one of the workspace's binaries.
+    pub fn start_path(path: &Path, args: &[&str]) -> Running {
+        Running::spawn(Command::new(path), args, &[])
+    }
+
+    fn spawn(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Running {
         command
             .args(args)
             .env("RUST_LOG", "info")

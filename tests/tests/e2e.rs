@@ -257,6 +257,9 @@ fn parc_demo_serves_a_simulated_fleet_until_interrupted() {
     let metrics_line = demo.wait_for_stdout("  metrics ");
     let metrics = http_get(metrics_line.split_whitespace().nth(1).expect("metrics URL"));
     assert!(metrics.contains("parc_reports_total{kind=\"full\",result=\"stored\"} 61"), "{metrics}");
+    let dashboard_line = demo.wait_for_stdout("  dashboard ");
+    let overview = http_get(dashboard_line.split_whitespace().nth(1).expect("dashboard URL"));
+    assert!(overview.contains(r#"id="fleet-size">61<"#), "the dashboard counts the demo's fleet");
 
     let status = demo.signal_and_wait("INT");
     assert!(status.success(), "demo exited with {status}");

@@ -172,7 +172,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         indent(plan.trim_end())
     );
     let pick = devices.get(1).map(|d| d.hostname.clone()).unwrap_or_else(|| "1".into());
-    println!("Where to look next (in another terminal):");
+    println!("Where to look next: the dashboard at {dashboard_url} in a browser (sign in with the token), or in another terminal:");
     println!("  export PARC_SERVER_URL={server_url} PARC_TOKEN={token}");
     println!("  parc devices");
     println!("  parc devices --query 'ram<8GB chassis:laptop'   # the query language: docs/query.md");

@@ -6,7 +6,7 @@ mod access;
 mod demo;
 mod devices;
 mod history;
-mod output;
+pub(crate) mod output;
 mod readiness;
 mod remote;
 mod review;

@@ -5,6 +5,7 @@
 
 mod candidates;
 pub mod export;
+pub mod files;
 pub mod status;
 
 use crate::error::ServerError;

@@ -1,0 +1,312 @@
+//! The web dashboard over its real router, on a real database file that
+//! real agents' reports filled through gRPC: each page shows what the
+//! stored fleet says, data is escaped, unknown things are 404 pages, and
+//! the wave lists download as CSV and XLSX.
+
+use crate::util::{inventory, TestServer, SECRET};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use calamine::Reader;
+use parc_model::Inventory;
+use parc_proto::pb;
+use parc_server::grpc::AppState;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+const SITES: &str = "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
+    MDS-ETAMPES;MDS d'Étampes;MDS;Étampes;copper;20;1;planned:2027-03-15;none;10.20.0.0/16;SUD\n\
+    SIEGE;Hôtel du Département;siège;Évry;ftto;1000;1000;live;live;10.1.0.0/16;NORD\n";
+
+const SPEC: &str =
+    "start = \"2027-01-04\"\ncapacity = 2\n[select]\ngroups = [\"replace\", \"fixable\", \"unknown\", \"ready\"]\n";
+
+/// A dashboard over the test server's database.
+struct Dashboard {
+    server: TestServer,
+    state: Arc<AppState>,
+}
+
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8")
+    }
+}
+
+impl Dashboard {
+    async fn start() -> Dashboard {
+        let server = TestServer::start().await;
+        let state = Arc::new(AppState::new(server.storage.clone(), SECRET, Duration::from_secs(900)));
+        Dashboard { server, state }
+    }
+
+    async fn get(&self, uri: &str) -> Answer {
+        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let response = parc_server::http::router(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
+        Answer { status, content_type, body }
+    }
+
+    /// The page at `uri`, which must answer 200 with HTML.
+    async fn page(&self, uri: &str) -> String {
+        let answer = self.get(uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "GET {uri}: {}", answer.text());
+        assert_eq!(answer.content_type, "text/html; charset=utf-8", "GET {uri}");
+        answer.text()
+    }
+
+    async fn import_sites(&self, sites: &str) {
+        let mut fleet = self.server.fleet().await;
+        fleet
+            .import_sites(pb::ImportRequest {
+                file_name: "sites.csv".into(),
+                content: sites.as_bytes().to_vec(),
+                dry_run: false,
+            })
+            .await
+            .unwrap();
+    }
+
+    /// Enrolls and reports `pc`; returns its id and node key.
+    async fn report(&self, pc: &Inventory) -> (u64, String) {
+        let agent = self.server.agent();
+        let (id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
+        agent.report(&key, 1, pc, &Default::default()).await.unwrap();
+        (id, key)
+    }
+}
+
+/// A PC at `address` (in a /16).
+fn pc(hostname: &str, address: &str) -> Inventory {
+    let mut pc = inventory(hostname, &format!("{:032x}", machine_id(hostname)));
+    for interface in pc.network_interfaces.iter_mut().flatten() {
+        interface.addresses = vec![format!("{address}/16")];
+    }
+    pc
+}
+
+/// A stable machine id per hostname.
+fn machine_id(text: &str) -> u128 {
+    text.bytes()
+        .fold(0x9e37_79b9_7f4a_7c15_u128, |h, b| h.wrapping_mul(0x100_0000_01b3).wrapping_add(u128::from(b)))
+}
+
+#[tokio::test]
+async fn the_overview_counts_the_fleet_and_a_site_lists_its_pcs() {
+    let dashboard = Dashboard::start().await;
+    let empty = dashboard.page("/").await;
+    assert!(empty.contains(r#"id="fleet-size">0<"#), "{empty}");
+    assert!(empty.contains("No PC has reported yet"), "{empty}");
+
+    dashboard.import_sites(SITES).await;
+    let (siege_1, _) = dashboard.report(&pc("SIEGE-D0001", "10.1.3.4")).await;
+    let (siege_2, _) = dashboard.report(&pc("SIEGE-L0002", "10.1.3.5")).await;
+    dashboard.report(&pc("METAMP-L0001", "10.20.0.5")).await;
+
+    let overview = dashboard.page("/").await;
+    assert!(overview.contains(r#"id="fleet-size">3<"#), "{overview}");
+    assert!(overview.contains("Readiness per dimension"), "{overview}");
+    for dimension in ["replacement", "wifi", "fibre", "softphone", "telework", "security"] {
+        assert!(overview.contains(&format!(r#"href="/sites?dimension={dimension}""#)), "{dimension}");
+    }
+    assert!(overview.contains("under 1 day"), "{overview}");
+    assert!(overview.contains("<svg class=\"chart split\""), "the reporting bar");
+
+    let sites = dashboard.page("/sites?dimension=wifi").await;
+    assert!(sites.contains(r#"href="/sites?dimension=wifi" aria-current="true""#), "{sites}");
+    assert!(sites.contains(r#"href="/sites/SIEGE""#) && sites.contains(r#"href="/sites/MDS-ETAMPES""#));
+    assert!(sites.contains("planned 2027-03-15"), "the fibre rollout: {sites}");
+    assert!(sites.contains("Readiness for wifi per site"));
+
+    let siege = dashboard.page("/sites/SIEGE").await;
+    assert!(siege.contains("Hôtel du Département") && siege.contains("ftto 1000/1000 Mb/s"), "{siege}");
+    assert!(siege.contains(&format!(r#"<a href="/devices/{siege_1}">SIEGE-D0001</a>"#)), "{siege}");
+    assert!(siege.contains(&format!(r#"<a href="/devices/{siege_2}">SIEGE-L0002</a>"#)), "{siege}");
+    assert!(!siege.contains("METAMP-L0001"), "a PC of another site: {siege}");
+    let etampes = dashboard.page("/sites/MDS-ETAMPES").await;
+    assert!(etampes.contains("METAMP-L0001") && !etampes.contains("SIEGE-D0001"));
+}
+
+#[tokio::test]
+async fn a_device_page_shows_its_inventory_reasons_site_and_history() {
+    let dashboard = Dashboard::start().await;
+    dashboard.import_sites(SITES).await;
+    let mut first = pc("METAMP-L0042", "10.20.0.9");
+    let (id, key) = dashboard.report(&first).await;
+    // A second report: a package installed, which history records.
+    first.software.get_or_insert_with(Vec::new).push(parc_model::SoftwarePackage {
+        name: "Zoiper5".into(),
+        version: "5.6.1".into(),
+        ..Default::default()
+    });
+    dashboard.server.agent().report(&key, 2, &first, &Default::default()).await.unwrap();
+
+    let page = dashboard.page(&format!("/devices/{id}")).await;
+    assert!(page.contains(r#"<td id="hostname">METAMP-L0042</td>"#), "{page}");
+    assert!(page.contains(r#"<a href="/sites/MDS-ETAMPES">MDS-ETAMPES</a>"#), "{page}");
+    assert!(page.contains("fibre at MDS-ETAMPES planned for 2027-03-15"), "a readiness reason: {page}");
+    assert!(page.contains("installed <strong>Zoiper5</strong>"), "the history entry: {page}");
+    for section in ["System", "Operating system", "CPU", "Memory", "Disks", "Security", "Network", "Users"] {
+        assert!(page.contains(&format!("<h3>{section}</h3>")), "section {section}");
+    }
+    assert!(page.contains(r#"<details id="software"><summary>"#), "{page}");
+    // A hostname opens the same page.
+    let by_name = dashboard.page("/devices/metamp-l0042").await;
+    assert!(by_name.contains(&format!("<td>{id}</td>")), "{by_name}");
+    // A hostname two devices share lists both, by id.
+    let mut twin = pc("METAMP-L0042", "10.20.0.10");
+    twin.machine_id = format!("{:032x}", machine_id("twin"));
+    let (twin_id, _) = dashboard.report(&twin).await;
+    let both = dashboard.page("/devices/METAMP-L0042").await;
+    assert!(both.contains("Several devices have the hostname"), "{both}");
+    for id in [id, twin_id] {
+        assert!(both.contains(&format!(r#"<a href="/devices/{id}">{id}</a>"#)), "{both}");
+    }
+}
+
+#[tokio::test]
+async fn hostile_data_is_escaped_on_every_page() {
+    let dashboard = Dashboard::start().await;
+    let sites = format!(
+        "{SITES}EVIL;<img src=x onerror=alert(1)>;other;<b>rue</b>;none;0;0;none;none;10.9.0.0/16;<i>g</i>\n"
+    );
+    dashboard.import_sites(&sites).await;
+    let hostile = "<script>alert(\"x\")</script>";
+    let (id, _) = dashboard.report(&pc(hostile, "10.9.0.3")).await;
+    let pages = [
+        "/".to_string(),
+        "/sites".to_string(),
+        "/sites/EVIL".to_string(),
+        format!("/devices/{id}"),
+        "/search?q=script".to_string(),
+        "/search?q=%3Cscript%3E".to_string(),
+        "/devices/%3Cscript%3E".to_string(),
+    ];
+    for uri in pages {
+        let answer = dashboard.get(&uri).await;
+        let html = answer.text();
+        assert!(!html.contains("<script"), "GET {uri} lets a script through: {html}");
+        assert!(!html.contains("<img"), "GET {uri} lets markup through: {html}");
+        assert!(!html.contains("<b>rue"), "GET {uri}: {html}");
+    }
+    let device = dashboard.page(&format!("/devices/{id}")).await;
+    assert!(device.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), "{device}");
+    let site = dashboard.page("/sites/EVIL").await;
+    assert!(site.contains("&lt;img src=x onerror=alert(1)&gt;"), "{site}");
+    let search = dashboard.page("/search?q=script").await;
+    assert!(search.contains("1 devices whose hostname contains"), "{search}");
+    let answer = dashboard.get("/").await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_things_are_pages_that_say_so() {
+    let dashboard = Dashboard::start().await;
+    dashboard.import_sites(SITES).await;
+    for (uri, status, message) in [
+        ("/sites/NOPE", StatusCode::NOT_FOUND, "There is no site with the code 'NOPE'."),
+        ("/devices/999", StatusCode::NOT_FOUND, "There is no device with the id or hostname '999'."),
+        ("/devices/no-such-pc", StatusCode::NOT_FOUND, "no-such-pc"),
+        ("/waves/2", StatusCode::NOT_FOUND, "No plan is published yet."),
+        ("/waves/abc", StatusCode::NOT_FOUND, "waves are numbered from 1"),
+        ("/waves/export.csv", StatusCode::NOT_FOUND, "There is nothing to download."),
+        ("/nowhere", StatusCode::NOT_FOUND, "There is no page at /nowhere."),
+        ("/sites?dimension=colour", StatusCode::BAD_REQUEST, "There is no dimension 'colour'"),
+    ] {
+        let answer = dashboard.get(uri).await;
+        let html = answer.text();
+        assert_eq!(answer.status, status, "GET {uri}: {html}");
+        assert!(html.contains(message), "GET {uri}: {html}");
+        assert!(html.contains(r#"<nav class="main""#), "an error is a whole page: {html}");
+    }
+    let waves = dashboard.page("/waves").await;
+    assert!(waves.contains("No plan is published yet.") && waves.contains("parc waves publish"), "{waves}");
+}
+
+#[tokio::test]
+async fn the_waves_pages_follow_the_published_plan_and_export_it() {
+    let dashboard = Dashboard::start().await;
+    dashboard.import_sites(SITES).await;
+    for i in 0..3 {
+        dashboard.report(&pc(&format!("SIEGE-D000{i}"), &format!("10.1.0.{}", i + 10))).await;
+    }
+    let mut fleet = dashboard.server.fleet().await;
+    let plan =
+        pb::PlanWavesRequest { spec_toml: SPEC.into(), spec_file: "spec.toml".into(), ..Default::default() };
+    fleet.plan_waves(plan).await.unwrap();
+    fleet.publish_plan(pb::PublishPlanRequest { id: 1 }).await.unwrap();
+    fleet
+        .set_rollout_status(pb::SetRolloutStatusRequest {
+            device: "SIEGE-D0000".into(),
+            status: "done".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+
+    let waves = dashboard.page("/waves").await;
+    assert!(waves.contains("Plan 1, published"), "{waves}");
+    assert!(waves.contains(r#"<div class="value" id="planned">3</div>"#), "{waves}");
+    assert_eq!(waves.matches(r#"<rect class="wave""#).count(), 2, "one bar per wave: {waves}");
+    assert!(waves.contains(r#"<a href="/waves/1">Wave 1</a>"#) && waves.contains(r#"<a href="/waves/2">"#));
+    assert!(waves.contains(r#"href="/waves/export.xlsx""#) && waves.contains(r#"href="/waves/export.csv""#));
+    assert!(waves.contains("1 done"), "the statuses: {waves}");
+
+    let wave = dashboard.page("/waves/1").await;
+    assert_eq!(wave.matches(r#"<a href="/devices/"#).count(), 2, "{wave}");
+    assert!(wave.contains("wave 1 ("), "the planner's reason: {wave}");
+    assert!(wave.contains(r#"href="/waves/export.csv?wave=1&amp;excel_fr=1""#), "{wave}");
+    let beyond = dashboard.get("/waves/99").await;
+    assert_eq!(beyond.status, StatusCode::NOT_FOUND);
+    assert!(beyond.text().contains("there is no wave 99."), "{}", beyond.text());
+
+    let csv = dashboard.get("/waves/export.csv").await;
+    assert_eq!((csv.status, csv.content_type.as_str()), (StatusCode::OK, "text/csv; charset=utf-8"));
+    let text = csv.text();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("wave,planned_date,site_code,"), "{text}");
+    assert_eq!(lines.len(), 4, "a header and the 3 PCs: {text}");
+    assert!(text.contains(",done,"), "the status: {text}");
+    let french = dashboard.get("/waves/export.csv?wave=2&excel_fr=1").await;
+    assert!(french.body.starts_with(b"\xEF\xBB\xBFwave;planned_date;"));
+    assert_eq!(french.text().lines().count(), 2, "wave 2 alone: {}", french.text());
+
+    let xlsx = dashboard.get("/waves/export.xlsx").await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert_eq!(xlsx.content_type, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.body)).unwrap();
+    assert_eq!(book.sheet_names(), vec!["Summary", "Wave 1", "Wave 2"]);
+    let wave1 = book.worksheet_range("Wave 1").unwrap();
+    assert_eq!(wave1.height(), 3, "header and 2 PCs");
+}
+
+#[tokio::test]
+async fn search_lists_matching_hostnames_and_downloads_them() {
+    let dashboard = Dashboard::start().await;
+    for name in ["SIEGE-D0001", "SIEGE-D0002", "METAMP-L0001"] {
+        dashboard.report(&pc(name, "10.1.0.1")).await;
+    }
+    let form = dashboard.page("/search").await;
+    assert!(form.contains(r#"<input type="search" id="q" name="q""#), "{form}");
+    let found = dashboard.page("/search?q=siege").await;
+    assert!(found.contains("2 devices whose hostname contains"), "{found}");
+    assert!(found.contains(">SIEGE-D0001</a>") && !found.contains("METAMP-L0001"), "{found}");
+    assert!(found.contains(r#"href="/search.csv?q=siege""#), "{found}");
+    let csv = dashboard.get("/search.csv?q=siege").await;
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    let text = csv.text();
+    assert!(text.starts_with("id,hostname,serial_number,"), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+}
