@@ -31,6 +31,8 @@ struct Answer {
     status: StatusCode,
     content_type: String,
     body: Vec<u8>,
+    location: String,
+    cookie: String,
 }
 
 impl Answer {
@@ -46,8 +48,17 @@ impl Dashboard {
         Dashboard { server, state }
     }
 
+    /// `GET uri` with the admin token, as a script would send it.
     async fn get(&self, uri: &str) -> Answer {
-        let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+        let request = Request::builder()
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", self.server.token))
+            .body(Body::empty())
+            .unwrap();
+        self.send(request).await
+    }
+
+    async fn send(&self, request: Request<Body>) -> Answer {
         let response = parc_server::http::router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let content_type = response
@@ -55,8 +66,18 @@ impl Dashboard {
             .get(header::CONTENT_TYPE)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
-        Answer { status, content_type, body }
+        Answer { status, content_type, body, location, cookie }
     }
 
     /// The page at `uri`, which must answer 200 with HTML.
@@ -206,7 +227,7 @@ async fn hostile_data_is_escaped_on_every_page() {
     let site = dashboard.page("/sites/EVIL").await;
     assert!(site.contains("&lt;img src=x onerror=alert(1)&gt;"), "{site}");
     let search = dashboard.page("/search?q=script").await;
-    assert!(search.contains("1 devices whose hostname contains"), "{search}");
+    assert!(search.contains("1 devices match"), "{search}");
     let answer = dashboard.get("/").await;
     assert_eq!(answer.status, StatusCode::OK);
 }
@@ -301,7 +322,7 @@ async fn search_lists_matching_hostnames_and_downloads_them() {
     let form = dashboard.page("/search").await;
     assert!(form.contains(r#"<input type="search" id="q" name="q""#), "{form}");
     let found = dashboard.page("/search?q=siege").await;
-    assert!(found.contains("2 devices whose hostname contains"), "{found}");
+    assert!(found.contains("2 devices match"), "{found}");
     assert!(found.contains(">SIEGE-D0001</a>") && !found.contains("METAMP-L0001"), "{found}");
     assert!(found.contains(r#"href="/search.csv?q=siege""#), "{found}");
     let csv = dashboard.get("/search.csv?q=siege").await;
@@ -309,4 +330,116 @@ async fn search_lists_matching_hostnames_and_downloads_them() {
     let text = csv.text();
     assert!(text.starts_with("id,hostname,serial_number,"), "{text}");
     assert_eq!(text.lines().count(), 3, "{text}");
+
+    // The query language: fields, negation, and a mistake shown where it is.
+    let found = dashboard.page("/search?q=siege%20-hostname%3AD0002").await;
+    assert!(found.contains("1 devices match") && found.contains(">SIEGE-D0001</a>"), "{found}");
+    let mistake = dashboard.page("/search?q=ram%3C8XB").await;
+    assert!(mistake.contains(r#"<pre class="error" id="search-error" role="alert">ram&lt;8XB"#), "{mistake}");
+    assert!(mistake.contains("^^^") && mistake.contains("8GB"), "{mistake}");
+    assert!(mistake.contains("<code>not-seen</code>"), "the field help is shown: {mistake}");
+    let bad_csv = dashboard.get("/search.csv?q=ram%3C8XB").await;
+    assert_eq!(bad_csv.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn every_page_needs_a_token_with_the_right_role() {
+    let dashboard = Dashboard::start().await;
+    let viewer =
+        crate::util::make_token(&dashboard.server.storage, "lucie", parc_server::access::Role::Viewer);
+    let planner =
+        crate::util::make_token(&dashboard.server.storage, "paul", parc_server::access::Role::Planner);
+    let get = |uri: &str, headers: &[(header::HeaderName, String)]| {
+        let mut request = Request::builder().uri(uri);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    let bearer = |token: &str| vec![(header::AUTHORIZATION, format!("Bearer {token}"))];
+    let browser = vec![(header::ACCEPT, "text/html,application/xhtml+xml".to_string())];
+    let pages =
+        ["/", "/sites", "/sites/SIEGE", "/devices/1", "/waves", "/waves/1", "/search?q=PC", "/metrics"];
+    for page in pages {
+        // No token: a browser is sent to sign in, a script gets 401.
+        let answer = dashboard.send(get(page, &browser)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(
+            answer.location,
+            format!("/login?next={}", page.replace('?', "%3F").replace('=', "%3D")),
+            "{page}"
+        );
+        let answer = dashboard.send(get(page, &[])).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
+        let answer = dashboard.send(get(page, &bearer("parc_unknown"))).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
+        // A viewer reads every page (some answer 404: nothing is there yet).
+        let answer = dashboard.send(get(page, &bearer(&viewer))).await;
+        assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{page}");
+    }
+    // Wave lists are for planners: a viewer is told which role it takes.
+    for export in ["/waves/export.csv", "/waves/export.xlsx?wave=1"] {
+        let answer = dashboard.send(get(export, &bearer(&viewer))).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{export}");
+        assert!(answer.text().contains("needs the planner role"), "{}", answer.text());
+        let answer = dashboard.send(get(export, &bearer(&planner))).await;
+        assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{export}");
+    }
+    // The health check and the sign-in page are open.
+    assert_eq!(dashboard.send(get("/healthz", &[])).await.status, StatusCode::OK);
+    assert!(dashboard.send(get("/login", &[])).await.text().contains("Sign in to Parc"));
+}
+
+#[tokio::test]
+async fn signing_in_keeps_the_token_in_a_strict_cookie_until_sign_out() {
+    let dashboard = Dashboard::start().await;
+    let viewer =
+        crate::util::make_token(&dashboard.server.storage, "lucie", parc_server::access::Role::Viewer);
+    let post = |body: String| {
+        Request::builder()
+            .method("POST")
+            .uri("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap()
+    };
+    // A wrong token goes back to the form, which says so; no cookie.
+    let answer = dashboard.send(post("token=parc_wrong&next=%2Fsites".into())).await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER);
+    assert_eq!(answer.location, "/login?failed=1&next=/sites");
+    assert!(answer.cookie.is_empty());
+    let form = dashboard.send(Request::builder().uri(&answer.location).body(Body::empty()).unwrap()).await;
+    assert!(form.text().contains("unknown or revoked"), "{}", form.text());
+    // The right one: back to where the person was going, with the cookie.
+    let answer = dashboard.send(post(format!("token={viewer}&next=%2Fsites"))).await;
+    assert_eq!((answer.status, answer.location.as_str()), (StatusCode::SEE_OTHER, "/sites"));
+    assert!(answer.cookie.starts_with(&format!("parc_session={viewer}; ")), "{}", answer.cookie);
+    assert!(
+        answer.cookie.contains("HttpOnly") && answer.cookie.contains("SameSite=Strict"),
+        "{}",
+        answer.cookie
+    );
+    // Never sent elsewhere after signing in.
+    let answer = dashboard.send(post(format!("token={viewer}&next=https%3A%2F%2Fevil.example%2F"))).await;
+    assert_eq!(answer.location, "/");
+    let with_cookie = |uri: &str, token: &str| {
+        Request::builder()
+            .uri(uri)
+            .header(header::COOKIE, format!("theme=x; parc_session={token}"))
+            .header(header::ACCEPT, "text/html")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let page = dashboard.send(with_cookie("/sites", &viewer)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Revoked: the cookie stops working and is cleared.
+    dashboard.server.storage.revoke_token("lucie", &crate::util::tester(), 1).unwrap();
+    dashboard.state.auth.forget_all();
+    let page = dashboard.send(with_cookie("/sites", &viewer)).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.cookie.starts_with("parc_session=; "), "{}", page.cookie);
+    let out =
+        dashboard.send(Request::builder().method("POST").uri("/logout").body(Body::empty()).unwrap()).await;
+    assert_eq!((out.status, out.location.as_str()), (StatusCode::SEE_OTHER, "/login"));
+    assert!(out.cookie.contains("Max-Age=0"), "{}", out.cookie);
 }

@@ -92,6 +92,18 @@ fn a_person_browses_every_page_of_the_dashboard() {
     let mut saved = Vec::new();
     let base = server.http_url.as_str();
 
+    // Signing in: the first page sends a person to the sign-in form; a
+    // wrong token brings them back to it, the right one where they went.
+    browser.goto(&format!("{base}/sites"));
+    browser.wait_for_url(&format!("{base}/login?next=/sites"));
+    assert_eq!(browser.title(), "Sign in · Parc");
+    screenshots(&browser, "login", &mut saved);
+    browser.type_into(&browser.find("#token"), "parc_not-a-token");
+    click(&browser, "form.login button", "/login?failed=1&next=/sites");
+    assert!(browser.text_of(".error").contains("unknown or revoked"));
+    browser.type_into(&browser.find("#token"), &server.token);
+    click(&browser, "form.login button", &format!("{base}/sites"));
+
     // Overview: the fleet size, reporting health, readiness per dimension.
     browser.goto(&format!("{base}/"));
     assert_eq!(browser.title(), "Overview · Parc");
@@ -174,7 +186,25 @@ fn a_person_browses_every_page_of_the_dashboard() {
     let matching = devices.iter().filter(|d| d["hostname"].as_str().unwrap().contains("SIEGE")).count();
     let count = browser.text_of("#search-count");
     assert!(count.starts_with(&format!("{matching} devices")), "{count}");
+
+    // The query language, as the CLI answers it.
+    let query = "chassis:laptop -ram<8GB site:SIEGE-EVRY";
+    let expected: Vec<serde_json::Value> =
+        serde_json::from_str(&parc(url, &["devices", "--query", query, "--output", "json"])).unwrap();
+    let field = browser.find("#q");
+    browser.script("document.getElementById('q').value = ''");
+    browser.type_into(&field, query);
+    browser.click(&browser.find("form.search button"));
+    browser.wait_for_url("site%3ASIEGE-EVRY");
+    let count = browser.text_of("#search-count");
+    assert!(count.starts_with(&format!("{} devices match", expected.len())), "{count}");
+    assert_eq!(browser.find_all("#results tbody tr").len(), expected.len());
     screenshots(&browser, "search", &mut saved);
+    // A mistake is shown where it is, with what was expected.
+    browser.goto(&format!("{base}/search?q=chassis%3Alaptp"));
+    let mistake = browser.text_of("#search-error");
+    assert!(mistake.contains("chassis:laptp") && mistake.contains("laptop"), "{mistake}");
+    screenshots(&browser, "search-mistake", &mut saved);
 
     // A device that does not exist: a page that says so.
     browser.goto(&format!("{base}/devices/NO-SUCH-PC"));

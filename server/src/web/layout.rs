@@ -81,6 +81,11 @@ pub fn page(title: &str, active: &str, body: Markup) -> Markup {
                                         }
                                     }
                                 }
+                                li.signout {
+                                    form method="post" action="/logout" {
+                                        button.link type="submit" { "Sign out" }
+                                    }
+                                }
                             }
                         }
                     }

@@ -1,11 +1,11 @@
-//! `/search?q=`: devices whose hostname contains `q` (case-insensitive),
-//! and `/search.csv?q=` for the same list as CSV. A stand-in: the query
-//! language replaces [`find`]; the page and the CSV stay.
+//! `/search?q=`: the devices a query in the fleet query language selects
+//! (`site:MDS-ETAMPES ram<8GB -wifi:ready`, docs/query.md), and
+//! `/search.csv?q=` for the same list as CSV. A mistake is shown with the
+//! column and what was expected, with the fields one can use.
 
 use super::layout::{ago, capped, count, encode, maker_model, page, Page};
 use super::{blocking, AppError, Context};
 use crate::grpc::AppState;
-use crate::storage::DeviceQuery;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 /// The most results the page lists (by hostname); the CSV has them all.
 pub const LISTED: usize = 500;
-/// The longest query taken.
-const MAX_QUERY: usize = 200;
+/// The longest query taken (the language's own limit).
+const MAX_QUERY: usize = parc_query::MAX_QUERY_CHARS;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
@@ -30,17 +30,29 @@ impl SearchQuery {
     }
 }
 
-/// Every device whose hostname contains `q`, in id order.
-pub fn find(context: &Context<'_>, q: &str) -> Result<Vec<DeviceSummary>, AppError> {
-    let wanted = q.to_lowercase();
+/// Every device the query selects, in id order; a mistake in the query
+/// comes back as the rendered error (query, caret line, message).
+pub fn find(context: &Context<'_>, q: &str) -> Result<Result<Vec<DeviceSummary>, String>, AppError> {
+    let query = match parc_query::parse(q) {
+        Ok(query) => query,
+        Err(error) => return Ok(Err(error.render(q))),
+    };
     let mut found = Vec::new();
     let mut after_id = 0;
     loop {
-        let page = context.storage.list_devices(&DeviceQuery::page(after_id, 1000))?;
-        found.extend(page.devices.into_iter().filter(|d| d.hostname.to_lowercase().contains(&wanted)));
+        let page = crate::search::list(
+            context.storage,
+            context.policy,
+            context.now,
+            &query,
+            None,
+            after_id,
+            10_000,
+        )?;
+        found.extend(page.devices);
         match page.next_after {
             Some(next) => after_id = next,
-            None => return Ok(found),
+            None => return Ok(Ok(found)),
         }
     }
 }
@@ -50,6 +62,8 @@ pub struct Results {
     pub devices: Vec<DeviceSummary>,
     pub total: usize,
     pub now: i64,
+    /// The query's mistake, rendered with its caret line.
+    pub mistake: Option<String>,
 }
 
 pub async fn results(
@@ -61,11 +75,14 @@ pub async fn results(
         return Ok(Page(render(None)));
     }
     let results = blocking(&state, move |context| {
-        let mut devices = find(context, &q)?;
+        let (mut devices, mistake) = match find(context, &q)? {
+            Ok(devices) => (devices, None),
+            Err(mistake) => (Vec::new(), Some(mistake)),
+        };
         devices.sort_by(|a, b| a.hostname.cmp(&b.hostname).then(a.id.cmp(&b.id)));
         let total = devices.len();
         devices.truncate(LISTED);
-        Ok(Results { q, devices, total, now: context.now })
+        Ok(Results { q, devices, total, now: context.now, mistake })
     })
     .await?;
     Ok(Page(render(Some(&results))))
@@ -77,7 +94,7 @@ pub async fn csv(
 ) -> Result<Response, AppError> {
     let q = query.text();
     let text = blocking(&state, move |context| {
-        let devices = find(context, &q)?;
+        let devices = find(context, &q)?.map_err(AppError::BadRequest)?;
         crate::cli::output::devices_csv(&devices).map_err(|e| AppError::Internal(e.to_string()))
     })
     .await?;
@@ -96,13 +113,16 @@ pub fn render(results: Option<&Results>) -> Markup {
     let q = results.map_or("", |r| r.q.as_str());
     let body = html! {
         form.search method="get" action="/search" role="search" {
-            label for="q" class="muted" { "Hostname contains" }
-            input type="search" id="q" name="q" value=(q) placeholder="e.g. METAMP" autofocus;
+            label for="q" class="muted" { "Query" }
+            input type="search" id="q" name="q" value=(q)
+                placeholder="e.g. site:MDS-ETAMPES ram<8GB -wifi:ready" autofocus;
             button.button type="submit" { "Search" }
         }
-        @if let Some(results) = results {
+        @if let Some(mistake) = results.and_then(|r| r.mistake.as_ref()) {
+            pre.error id="search-error" role="alert" { (mistake) }
+        } @else if let Some(results) = results {
             p id="search-count" {
-                (count(results.total as u64)) " devices whose hostname contains " strong { (results.q) } "."
+                (count(results.total as u64)) " devices match " code { (results.q) } "."
                 @if results.total > 0 { " " a href=(format!("/search.csv?q={}", encode(&results.q))) { "Download as CSV" } }
             }
             @if !results.devices.is_empty() {
@@ -124,5 +144,20 @@ pub fn render(results: Option<&Results>) -> Markup {
             }
         }
     };
-    page("Search", "Search", body)
+    let help = html! {
+        details id="query-help" open[results.is_none() || results.is_some_and(|r| r.mistake.is_some())] {
+            summary { "What you can ask (the query language, docs/query.md)" }
+            p.muted { "Terms are combined with AND; " code { "a,b" } " means a or b; a leading " code { "-" }
+                " negates a term; quote values with spaces: " code { "os:\"Windows 10\"" } "." }
+            table {
+                thead { tr { th { "Field" } th { "Example" } th { "Meaning" } } }
+                tbody {
+                    @for field in parc_query::field_help() {
+                        tr { td { code { (field.name) } } td.nowrap { code { (field.example) } } td { (field.meaning) } }
+                    }
+                }
+            }
+        }
+    };
+    page("Search", "Search", html! { (body) (help) })
 }
