@@ -107,6 +107,28 @@ fn ops_hand_out_tokens_query_the_fleet_and_read_the_audit_log() {
     assert!(actions.contains(&("e2e-admin-0", "tokens.create", "marie")), "{actions:?}");
     assert!(actions.contains(&("parc-server", "tokens.create", "e2e-admin-0")), "{actions:?}");
 
+    // Shell completions know every command.
+    let bash = ok(run("parc", &["completions", "bash"]));
+    assert!(bash.contains("_parc()") && bash.contains("tokens") && bash.contains("--query"), "{bash:.200}");
+
+    // On a terminal, an import shows its progress and a closing line; in
+    // a pipe (every run above), nothing of it.
+    let sites = concat!(env!("CARGO_MANIFEST_DIR"), "/../samples/sites.csv");
+    let admin = parc_e2e::token_for(url).unwrap();
+    let command = format!("{} --server {url} sites import {sites}", parc_e2e::bin("parc").display());
+    let on_terminal = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("PARC_TOKEN", &admin)
+        .env("PARC_CLI_CONFIG", "/nonexistent/parc.toml")
+        .output()
+        .expect("script(1) from util-linux runs a command on a terminal");
+    let shown = text(&on_terminal.stdout);
+    assert!(on_terminal.status.success(), "{shown}");
+    assert!(shown.contains("✓ sites.csv read by the server"), "{shown}");
+    assert!(shown.contains("41 sites created"), "{shown}");
+    let piped = run("parc", &["--server", url, "sites", "import", sites]);
+    assert!(!text(&piped.stderr).contains("read by the server"), "{}", text(&piped.stderr));
+
     // The HTTP port: /healthz is open, /metrics needs a token.
     let metrics = format!("{}/metrics", server.http_url);
     assert_eq!(http_request(&format!("{}/healthz", server.http_url), None).0, 200);

@@ -23,6 +23,7 @@ pub async fn fetch_matching(
     let mut client = fleet_client(server)?;
     let mut devices = Vec::new();
     let mut page_token = String::new();
+    let mut progress = None;
     loop {
         let page = client
             .list_devices(ListDevicesRequest {
@@ -36,8 +37,15 @@ pub async fn fetch_matching(
             .into_inner();
         devices.extend(page.devices.into_iter().map(device_summary_from_wire));
         if page.next_page_token.is_empty() {
+            if let Some(progress) = progress {
+                super::progress::done(&progress, format!("{} devices read", devices.len()));
+            }
             return Ok(devices);
         }
+        // More than one page: show how far the listing is.
+        progress
+            .get_or_insert_with(|| super::progress::rows("reading the fleet", Some(page.total_count)))
+            .set_position(devices.len() as u64);
         page_token = page.next_page_token;
     }
 }

@@ -7,6 +7,7 @@ mod demo;
 mod devices;
 mod history;
 pub(crate) mod output;
+mod progress;
 mod readiness;
 mod remote;
 mod review;
@@ -172,6 +173,12 @@ pub enum Command {
     Audit(access::AuditArgs),
     /// The name and role of the token in use.
     Whoami,
+    /// Print a shell completion script: `parc completions bash >
+    /// /etc/bash_completion.d/parc` (also zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Start a server on an embedded database, report this machine and a
     /// simulated fleet to it, print a summary and keep serving until Ctrl-C.
     Demo(demo::DemoArgs),
@@ -230,6 +237,11 @@ impl CliError {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    if let Command::Completions { shell } = cli.command {
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "parc", &mut script);
+        return emit(&String::from_utf8_lossy(&script));
+    }
     let remote = Remote::resolve(cli.server, cli.token, cli.ca_file)?;
     let server = &remote;
     match cli.command {
@@ -260,6 +272,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Tokens { command } => access::tokens(server, command).await,
         Command::Audit(args) => access::audit(server, args).await,
         Command::Whoami => access::whoami(server).await,
+        Command::Completions { .. } => Ok(()),
         Command::Demo(args) => demo::run(args).await.map_err(CliError::Other),
         Command::Sim { fleet_size, seed, enroll_secret, concurrency } => {
             let pcs = crate::sim::fleet::generate(seed, fleet_size, crate::now_unix());

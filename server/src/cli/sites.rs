@@ -95,11 +95,14 @@ pub async fn run(server: &Remote, command: SitesCommand) -> Result<(), CliError>
         }
         SitesCommand::Import { file, dry_run } => {
             let (file_name, content) = read_file(&file)?;
+            let progress =
+                super::progress::spinner(format!("importing {file_name} ({} KB)", content.len() / 1024));
             let answer = client
-                .import_sites(pb::ImportRequest { file_name, content, dry_run })
+                .import_sites(pb::ImportRequest { file_name: file_name.clone(), content, dry_run })
                 .await
                 .map_err(|s| status_error(server, s))?
                 .into_inner();
+            super::progress::done(&progress, format!("{file_name} read by the server"));
             let changes: Vec<SiteChange> = answer.changes.into_iter().map(site_change_from_wire).collect();
             let verb = if dry_run { "would be" } else { "" };
             let mut out = format!(
@@ -294,11 +297,13 @@ fn site_detail(site: &Site, devices: u64, changes: &[SiteChange]) -> String {
 pub async fn import_assets(server: &Remote, file: &Path, dry_run: bool) -> Result<(), CliError> {
     let (file_name, content) = read_file(file)?;
     let mut client = fleet_client(server)?;
+    let progress = super::progress::spinner(format!("importing {file_name} ({} KB)", content.len() / 1024));
     let answer = client
-        .import_assets(pb::ImportRequest { file_name, content, dry_run })
+        .import_assets(pb::ImportRequest { file_name: file_name.clone(), content, dry_run })
         .await
         .map_err(|s| status_error(server, s))?
         .into_inner();
+    super::progress::done(&progress, format!("{file_name} read by the server"));
     let rows = answer.matched + answer.unknown_serials.len() as u64 + answer.conflicts.len() as u64;
     let mut out = if dry_run {
         format!("{rows} assets checked (dry run: nothing written); {} match one device\n", answer.matched)

@@ -73,11 +73,13 @@ pub async fn export(client: &mut super::Fleet, server: &Remote, args: ExportArgs
         .map_err(|s| status_error(server, s))?
         .into_inner();
     let mut count = 0u64;
+    let progress = super::progress::rows("exporting the wave list", None);
     while let Some(chunk) = stream.message().await.map_err(|s| status_error(server, s))? {
         for row in chunk.rows {
             writer.row(&row_from_wire(row)).map_err(anyhow::Error::from)?;
             count += 1;
         }
+        progress.set_position(count);
     }
     match writer.finish().map_err(anyhow::Error::from)? {
         Finished::Stream(_) => {}
@@ -87,8 +89,12 @@ pub async fn export(client: &mut super::Fleet, server: &Remote, args: ExportArgs
             }
         }
     }
-    if let Some(path) = &args.out {
-        emit(&format!("{count} devices written to {}\n", path.display()))?;
+    match &args.out {
+        Some(path) => {
+            super::progress::done(&progress, format!("{count} rows exported"));
+            emit(&format!("{count} devices written to {}\n", path.display()))?;
+        }
+        None => progress.finish_and_clear(),
     }
     Ok(())
 }

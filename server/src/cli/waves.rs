@@ -162,7 +162,9 @@ pub async fn run(server: &Remote, command: WavesCommand) -> Result<(), CliError>
                 exclude: device_list(exclude)?,
                 dry_run,
             };
+            let progress = super::progress::spinner("planning the waves over the fleet's readiness");
             let answer = client.plan_waves(request).await.map_err(|s| status_error(server, s))?.into_inner();
+            progress.finish_and_clear();
             let (header, record, names) = convert::plan_from_wire(answer.plan.unwrap_or_default())
                 .map_err(|e| unexpected(server, e))?;
             let diff = answer.diff.map(convert::diff_from_wire);
@@ -270,11 +272,13 @@ pub async fn run(server: &Remote, command: WavesCommand) -> Result<(), CliError>
             let file_name = file
                 .file_name()
                 .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let progress = super::progress::spinner(format!("importing {file_name}"));
             let answer = client
-                .import_returns(pb::ImportReturnsRequest { csv, file_name, dry_run })
+                .import_returns(pb::ImportReturnsRequest { csv, file_name: file_name.clone(), dry_run })
                 .await
                 .map_err(|s| status_error(server, s))?
                 .into_inner();
+            super::progress::done(&progress, format!("{file_name} read by the server"));
             let counts: Vec<String> =
                 answer.statuses.iter().map(|s| format!("{} {}", s.devices, s.status)).collect();
             emit(&format!(
