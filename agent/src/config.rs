@@ -171,6 +171,13 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_reads() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/agent.toml"));
+        let file = ConfigFile::load(path, true).unwrap();
+        assert!(file.server_url.unwrap().starts_with("https://"));
+    }
+
+    #[test]
     fn bad_values_name_their_key() {
         let bad = |text: &str| AgentConfig::resolve(parse(text).unwrap(), Overrides::default()).unwrap_err();
         assert!(matches!(bad("server_url = \"parc:4750\""), ConfigError::Invalid { key: "server_url", .. }));

@@ -206,6 +206,13 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_reads() {
+        let path = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../deploy/parc-server.toml"));
+        let file = ConfigFile::load(path).unwrap();
+        assert!(file.tls_cert.is_some() && file.tls_key.is_some(), "the sample listens beyond loopback");
+    }
+
+    #[test]
     fn plain_text_is_only_for_loopback() {
         let wide = Overrides { listen: Some("0.0.0.0:4750".parse().unwrap()), ..secret() };
         let message = ServeConfig::resolve(ConfigFile::default(), wide).unwrap_err().to_string();
