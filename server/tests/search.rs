@@ -42,7 +42,7 @@ async fn query(server: &TestServer, text: &str) -> Vec<pb::DeviceSummary> {
             .unwrap_or_else(|status| panic!("{text}: {status}"))
             .into_inner();
         found.extend(page.devices);
-        assert_eq!(page.total_count as usize >= found.len(), true);
+        assert!(page.total_count as usize >= found.len());
         if page.next_page_token.is_empty() {
             return found;
         }

@@ -188,7 +188,7 @@ impl FleetService for FleetApi {
         if name.is_empty() || name.chars().count() > parc_proto::limits::MAX_STRING_LEN.min(256) {
             return Err(Status::invalid_argument("name: give 1 to 256 characters of the package name"));
         }
-        let (packages, more) = self
+        let crate::storage::SoftwareMatches { packages, more } = self
             .blocking(move |storage| {
                 Ok(storage.software_by_version(&name, request.exact, MAX_SOFTWARE_VERSIONS)?)
             })

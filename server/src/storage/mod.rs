@@ -196,6 +196,14 @@ pub struct LastSeenCounts {
     pub never: u64,
 }
 
+/// The versions of the packages a name matches, each with the live
+/// devices that have it, and how many more versions matched than listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoftwareMatches {
+    pub packages: Vec<(parc_model::SoftwarePackage, Vec<DeviceSummary>)>,
+    pub more: usize,
+}
+
 /// Default bound of the write queue; past it, reports are refused with a
 /// retry-after hint.
 pub const DEFAULT_WRITE_QUEUE: usize = 1024;
@@ -458,11 +466,11 @@ impl Storage {
         text: &str,
         exact: bool,
         limit: usize,
-    ) -> Result<(Vec<(parc_model::SoftwarePackage, Vec<DeviceSummary>)>, usize), StorageError> {
+    ) -> Result<SoftwareMatches, StorageError> {
         self.read(|db| {
             let (packages, more) = software::holders_by_version(db, text, exact, limit)?;
             let mut out = Vec::with_capacity(packages.len());
-            for (package, ids) in packages {
+            for software::PackageHolders { package, devices: ids } in packages {
                 let mut devices = Vec::with_capacity(ids.len());
                 for id in ids {
                     if let Some(summary) = read::summary(db, id)? {
@@ -475,7 +483,7 @@ impl Storage {
                     out.push((package, devices));
                 }
             }
-            Ok((out, more))
+            Ok(SoftwareMatches { packages: out, more })
         })
     }
 

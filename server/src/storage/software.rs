@@ -302,6 +302,53 @@ pub(super) fn read(
     Ok(packages)
 }
 
+/// A catalogue entry and the ids of the devices that have it.
+pub(super) struct PackageHolders {
+    pub package: SoftwarePackage,
+    pub devices: Vec<u64>,
+}
+
+/// Catalogue entries whose name contains `text` (or equals it, with
+/// `exact`), case-insensitive, by name then version: at most `limit`, and
+/// how many more matched. With the ids of the devices that have each.
+pub(super) fn holders_by_version(
+    db: &Connection,
+    text: &str,
+    exact: bool,
+    limit: usize,
+) -> Result<(Vec<PackageHolders>, usize), StorageError> {
+    let mut catalogue = db.prepare_cached(
+        "SELECT id, name, version, publisher, architecture FROM software \
+         WHERE CASE WHEN ?2 THEN lower(name) = lower(?1) ELSE instr(lower(name), lower(?1)) > 0 END \
+         ORDER BY lower(name), name, version, architecture",
+    )?;
+    let packages = catalogue
+        .query_map(rusqlite::params![text, exact], |row| {
+            Ok((row.get::<_, i64>(0)?, catalogue_package(row, 1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    let more = packages.len().saturating_sub(limit);
+    let mut holders = db.prepare_cached(
+        "WITH RECURSIVE blocks (block) AS ( \
+             SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
+             WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
+         SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
+         WHERE l.block = b.block AND l.software_id = ?1",
+    )?;
+    let mut found = Vec::new();
+    for (id, package) in packages.into_iter().take(limit) {
+        let mut devices = Vec::new();
+        for row in holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))? {
+            let (block, bits) = row?;
+            devices.extend(block_devices(block, bits));
+        }
+        if !devices.is_empty() {
+            found.push(PackageHolders { package, devices });
+        }
+    }
+    Ok((found, more))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -339,45 +386,4 @@ mod tests {
         assert_eq!(unpack(&longer), None);
         assert_eq!(unpack(&[0xff; 11]), None);
     }
-}
-
-/// Catalogue entries whose name contains `text` (or equals it, with
-/// `exact`), case-insensitive, by name then version: at most `limit`, and
-/// how many more matched. With the ids of the devices that have each.
-pub(super) fn holders_by_version(
-    db: &Connection,
-    text: &str,
-    exact: bool,
-    limit: usize,
-) -> Result<(Vec<(SoftwarePackage, Vec<u64>)>, usize), StorageError> {
-    let mut catalogue = db.prepare_cached(
-        "SELECT id, name, version, publisher, architecture FROM software \
-         WHERE CASE WHEN ?2 THEN lower(name) = lower(?1) ELSE instr(lower(name), lower(?1)) > 0 END \
-         ORDER BY lower(name), name, version, architecture",
-    )?;
-    let packages = catalogue
-        .query_map(rusqlite::params![text, exact], |row| {
-            Ok((row.get::<_, i64>(0)?, catalogue_package(row, 1)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
-    let more = packages.len().saturating_sub(limit);
-    let mut holders = db.prepare_cached(
-        "WITH RECURSIVE blocks (block) AS ( \
-             SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
-             WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-         SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
-         WHERE l.block = b.block AND l.software_id = ?1",
-    )?;
-    let mut found = Vec::new();
-    for (id, package) in packages.into_iter().take(limit) {
-        let mut devices = Vec::new();
-        for row in holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))? {
-            let (block, bits) = row?;
-            devices.extend(block_devices(block, bits));
-        }
-        if !devices.is_empty() {
-            found.push((package, devices));
-        }
-    }
-    Ok((found, more))
 }
