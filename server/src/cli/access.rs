@@ -1,6 +1,6 @@
 //! `parc tokens` (create, list, revoke), `parc whoami` and `parc audit`.
 
-use super::output::{rfc3339, table, OutputFormat};
+use super::output::{csv_text, rfc3339, table, OutputFormat};
 use super::{emit, fleet_client, parse_duration, status_error, CliError, Remote};
 use parc_proto::pb;
 use serde::Serialize;
@@ -101,7 +101,7 @@ pub async fn tokens(server: &Remote, command: TokensCommand) -> Result<(), CliEr
                 OutputFormat::Json => {
                     emit(&(serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)? + "\n"))
                 }
-                OutputFormat::Csv => emit(&csv_of(&rows)?),
+                OutputFormat::Csv => emit(&csv_text(&rows)?),
                 OutputFormat::Table => emit(&table(
                     &["ID", "NAME", "ROLE", "CREATED", "BY", "REVOKED"],
                     rows.into_iter()
@@ -194,7 +194,7 @@ pub async fn audit(server: &Remote, args: AuditArgs) -> Result<(), CliError> {
         OutputFormat::Json => {
             emit(&(serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)? + "\n"))
         }
-        OutputFormat::Csv => emit(&csv_of(&rows)?),
+        OutputFormat::Csv => emit(&csv_text(&rows)?),
         OutputFormat::Table if rows.is_empty() => emit("no change recorded\n"),
         OutputFormat::Table => emit(&table(
             &["WHEN", "WHO", "ROLE", "ACTION", "TARGET", "WHAT"],
@@ -203,13 +203,4 @@ pub async fn audit(server: &Remote, args: AuditArgs) -> Result<(), CliError> {
                 .collect(),
         )),
     }
-}
-
-fn csv_of<T: Serialize>(rows: &[T]) -> Result<String, CliError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        writer.serialize(row).map_err(anyhow::Error::from)?;
-    }
-    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -129,6 +129,16 @@ fn short_maker(manufacturer: &str) -> &str {
     }
 }
 
+/// Flat rows as CSV text, a header from the field names.
+pub fn csv_text<T: Serialize>(rows: &[T]) -> anyhow::Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 pub fn devices_csv(devices: &[DeviceSummary]) -> anyhow::Result<String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for d in devices {

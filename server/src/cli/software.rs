@@ -52,14 +52,7 @@ pub async fn software(
         OutputFormat::Json => {
             emit(&(serde_json::to_string_pretty(&rows).map_err(anyhow::Error::from)? + "\n"))
         }
-        OutputFormat::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            for row in &rows {
-                writer.serialize(row).map_err(anyhow::Error::from)?;
-            }
-            let bytes = writer.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
-            emit(&String::from_utf8_lossy(&bytes))
-        }
+        OutputFormat::Csv => emit(&super::output::csv_text(&rows)?),
         OutputFormat::Table => {
             let now = now_unix();
             let mut text = String::new();

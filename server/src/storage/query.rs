@@ -7,10 +7,7 @@
 //! Values are always bound as parameters (`?N`), never pasted into the
 //! statement: the text of the SQL depends only on the shape of the query.
 
-use parc_query::{
-    Chassis, CmpOp, DiskKind, Filter, NumberField, NumberTest, Query, RolloutStatus, Term, TextField,
-    WaveTest,
-};
+use parc_query::{Chassis, CmpOp, Filter, NumberField, NumberTest, Query, Term, TextField, WaveTest};
 
 /// A value bound to a placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,11 +108,13 @@ impl Builder {
                 self.one_of("d.chassis", names)
             }
             Filter::Disk(kinds) => {
-                let names = kinds.iter().map(|k| disk_column_value(*k)).collect();
+                // The language's names are the stored ones (the model's serde names).
+                let names = kinds.iter().map(|k| k.name()).collect();
                 self.one_of("d.system_storage", names)
             }
             Filter::Status(statuses) => {
-                let names = statuses.iter().map(|s| status_value(*s)).collect();
+                // `planner::rollout::Status` names, and `none` as STATUS writes it.
+                let names = statuses.iter().map(|s| s.name()).collect();
                 self.one_of(STATUS, names)
             }
             Filter::Number { field, test } => {
@@ -201,28 +200,6 @@ fn chassis_column_value(kind: Chassis) -> &'static str {
         Chassis::Vm => "virtual_machine",
         Chassis::Other => "other",
         Chassis::Unknown => "unknown",
-    }
-}
-
-fn disk_column_value(kind: DiskKind) -> &'static str {
-    match kind {
-        DiskKind::Hdd => "hdd",
-        DiskKind::Ssd => "ssd",
-        DiskKind::Nvme => "nvme",
-        DiskKind::Unknown => "unknown",
-    }
-}
-
-fn status_value(status: RolloutStatus) -> &'static str {
-    match status {
-        RolloutStatus::Planned => "planned",
-        RolloutStatus::Scheduled => "scheduled",
-        RolloutStatus::Prepared => "prepared",
-        RolloutStatus::Delivered => "delivered",
-        RolloutStatus::Done => "done",
-        RolloutStatus::Postponed => "postponed",
-        RolloutStatus::Cancelled => "cancelled",
-        RolloutStatus::NotInRollout => "none",
     }
 }
 

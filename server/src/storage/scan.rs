@@ -96,13 +96,7 @@ impl Storage {
             let mut names: HashMap<u64, Vec<String>> = HashMap::new();
             let mut catalogue =
                 db.prepare_cached("SELECT id, name FROM software WHERE instr(lower(name), lower(?1)) > 0")?;
-            let mut holders = db.prepare_cached(
-                "WITH RECURSIVE blocks (block) AS ( \
-                     SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
-                     WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-                 SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
-                 WHERE l.block = b.block AND l.software_id = ?1",
-            )?;
+            let mut holders = db.prepare_cached(super::software::HOLDERS_OF_PACKAGE)?;
             for pattern in patterns.iter().filter(|p| !p.trim().is_empty()) {
                 let packages = catalogue
                     .query_map([pattern], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?

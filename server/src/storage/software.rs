@@ -302,6 +302,14 @@ pub(super) fn read(
     Ok(packages)
 }
 
+/// The link table's rows of one package (`?1`), block by block: a seek
+/// per block, since the table is keyed by block first.
+pub(super) const HOLDERS_OF_PACKAGE: &str = "WITH RECURSIVE blocks (block) AS ( \
+     SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
+     WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
+     SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
+     WHERE l.block = b.block AND l.software_id = ?1";
+
 /// A catalogue entry and the ids of the devices that have it.
 pub(super) struct PackageHolders {
     pub package: SoftwarePackage,
@@ -328,13 +336,7 @@ pub(super) fn holders_by_version(
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let more = packages.len().saturating_sub(limit);
-    let mut holders = db.prepare_cached(
-        "WITH RECURSIVE blocks (block) AS ( \
-             SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
-             WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-         SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
-         WHERE l.block = b.block AND l.software_id = ?1",
-    )?;
+    let mut holders = db.prepare_cached(HOLDERS_OF_PACKAGE)?;
     let mut found = Vec::new();
     for (id, package) in packages.into_iter().take(limit) {
         let mut devices = Vec::new();

@@ -13,7 +13,7 @@
 
 mod device;
 mod error;
-mod layout;
+pub(crate) mod layout;
 mod overview;
 mod search;
 mod sites;
