@@ -349,6 +349,7 @@ async fn every_page_needs_a_token_with_the_right_role() {
         crate::util::make_token(&dashboard.server.storage, "lucie", parc_server::access::Role::Viewer);
     let planner =
         crate::util::make_token(&dashboard.server.storage, "paul", parc_server::access::Role::Planner);
+    let admin = dashboard.server.token.clone();
     let get = |uri: &str, headers: &[(header::HeaderName, String)]| {
         let mut request = Request::builder().uri(uri);
         for (name, value) in headers {
@@ -373,17 +374,22 @@ async fn every_page_needs_a_token_with_the_right_role() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
         let answer = dashboard.send(get(page, &bearer("parc_unknown"))).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
-        // A viewer reads every page (some answer 404: nothing is there yet).
-        let answer = dashboard.send(get(page, &bearer(&viewer))).await;
-        assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{page}");
+        // Every role reads every page (some answer 404: nothing is there yet).
+        for token in [&viewer, &planner, &admin] {
+            let answer = dashboard.send(get(page, &bearer(token))).await;
+            assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{page}");
+        }
     }
     // Wave lists are for planners: a viewer is told which role it takes.
     for export in ["/waves/export.csv", "/waves/export.xlsx?wave=1"] {
         let answer = dashboard.send(get(export, &bearer(&viewer))).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "{export}");
         assert!(answer.text().contains("needs the planner role"), "{}", answer.text());
-        let answer = dashboard.send(get(export, &bearer(&planner))).await;
-        assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{export}");
+        for token in [&planner, &admin] {
+            let answer = dashboard.send(get(export, &bearer(token))).await;
+            assert!(![StatusCode::UNAUTHORIZED, StatusCode::FORBIDDEN].contains(&answer.status), "{export}");
+        }
+        assert_eq!(dashboard.send(get(export, &[])).await.status, StatusCode::UNAUTHORIZED);
     }
     // The health check and the sign-in page are open.
     assert_eq!(dashboard.send(get("/healthz", &[])).await.status, StatusCode::OK);
