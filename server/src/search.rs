@@ -5,8 +5,9 @@
 //! same joins and rules as `parc readiness` ([`crate::readiness::scan`]).
 //!
 //! Cost: a query of columns only is one indexed SQL statement per page; a
-//! query with a readiness, site or asset term reads the whole fleet once
-//! (about 2 ms per 100 PCs), like `parc readiness`.
+//! query with a readiness, site or asset term reads the whole fleet once,
+//! like `parc readiness`, and its answer is kept for [`ANSWER_TTL`] so the
+//! next pages of the same query cost nothing and page consistently.
 
 use crate::error::ServerError;
 use crate::readiness::DeviceFacts;
@@ -19,6 +20,36 @@ use parc_query::{
 use parc_readiness::rules::ReplacementGroup as Group;
 use parc_readiness::{Policy, State};
 use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long the answer of a query with post terms serves its next pages.
+pub const ANSWER_TTL: Duration = Duration::from_secs(30);
+/// How many such answers are kept at once.
+const ANSWERS_KEPT: usize = 8;
+
+/// Recent answers of queries with post terms, by query and filter.
+#[derive(Debug, Default)]
+pub struct Answers {
+    kept: Mutex<Vec<(String, Instant, Arc<Vec<parc_model::DeviceSummary>>)>>,
+}
+
+impl Answers {
+    fn get(&self, key: &str) -> Option<Arc<Vec<parc_model::DeviceSummary>>> {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(_, at, _)| at.elapsed() < ANSWER_TTL);
+        kept.iter().find(|(k, _, _)| k == key).map(|(_, _, answer)| answer.clone())
+    }
+
+    fn put(&self, key: String, answer: Arc<Vec<parc_model::DeviceSummary>>) {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|(k, _, _)| *k != key);
+        if kept.len() >= ANSWERS_KEPT {
+            kept.remove(0);
+        }
+        kept.push((key, Instant::now(), answer));
+    }
+}
 
 /// Reads a query's text, or says where it is wrong (as INVALID_ARGUMENT).
 pub fn parse(text: &str) -> Result<Query, ServerError> {
@@ -28,9 +59,11 @@ pub fn parse(text: &str) -> Result<Query, ServerError> {
 
 /// One page of the devices `query` selects (and not seen since
 /// `not_seen_before`, when given), by id after `after_id`.
+#[allow(clippy::too_many_arguments)]
 pub fn list(
     storage: &Storage,
     policy: &Policy,
+    answers: &Answers,
     now: i64,
     query: &Query,
     not_seen_before: Option<i64>,
@@ -42,16 +75,26 @@ pub fn list(
         let page = DeviceQuery { after_id, limit, not_seen_before, filter: Some(compiled) };
         return Ok(storage.list_devices(&page)?);
     }
-    let mut matching = matching_devices(storage, policy, now, compiled, not_seen_before)?;
+    // The same query and filter, to the minute: its pages share one answer.
+    let key = format!("{query}\n{:?}", not_seen_before.map(|t| t.div_euclid(60)));
+    let matching = match answers.get(&key).filter(|_| after_id > 0) {
+        Some(answer) => answer,
+        None => {
+            let answer = Arc::new(matching_devices(storage, policy, now, compiled, not_seen_before)?);
+            answers.put(key, answer.clone());
+            answer
+        }
+    };
     let total_count = matching.len() as u64;
-    matching.retain(|d| d.id > after_id);
-    let next_after = if matching.len() > limit as usize {
-        matching.truncate(limit as usize);
-        matching.last().map(|d| d.id)
+    let start = matching.partition_point(|d| d.id <= after_id);
+    let mut devices: Vec<_> = matching[start..].iter().take(limit as usize + 1).cloned().collect();
+    let next_after = if devices.len() > limit as usize {
+        devices.truncate(limit as usize);
+        devices.last().map(|d| d.id)
     } else {
         None
     };
-    Ok(DevicePage { devices: matching, next_after, total_count })
+    Ok(DevicePage { devices, next_after, total_count })
 }
 
 /// Every live device the query selects, by id: the SQL candidates, then

@@ -75,6 +75,14 @@ fn ops_hand_out_tokens_query_the_fleet_and_read_the_audit_log() {
     .unwrap();
     let queried: Vec<u64> = queried.iter().map(|d| d["id"].as_u64().unwrap()).collect();
     assert_eq!(queried, laptops_small);
+    // A query that starts with a negation is a value, not a flag.
+    let not_laptops: Vec<serde_json::Value> = serde_json::from_str(&ok(run_with_env(
+        "parc",
+        &["--server", url, "devices", "--query", "-chassis:laptop", "--output", "json"],
+        &as_token(&marie),
+    )))
+    .unwrap();
+    assert_eq!(not_laptops.len(), all.iter().filter(|d| d["chassis"] != "laptop").count());
     let table =
         run_with_env("parc", &["--server", url, "devices", "-q", "chassis:laptop"], &as_token(&marie));
     assert!(text(&table.stderr).contains("devices matching chassis:laptop"), "{}", text(&table.stderr));

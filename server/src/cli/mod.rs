@@ -67,7 +67,7 @@ pub enum Command {
         /// Only the devices this filter matches, in the query language
         /// (docs/query.md): `site:MDS-ETAMPES ram<8GB -wifi:ready
         /// software:"Lotus Notes" not-seen>14d chassis:laptop wave:3`.
-        #[arg(long, short, value_name = "FILTER", default_value = "")]
+        #[arg(long, short, value_name = "FILTER", default_value = "", allow_hyphen_values = true)]
         query: String,
     },
     /// Show one device: its identity and latest inventory.

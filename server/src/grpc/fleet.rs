@@ -95,11 +95,13 @@ impl FleetService for FleetApi {
         };
         let query = crate::search::parse(&request.query)?;
         let policy = self.state.policy.clone();
+        let answers = self.state.answers.clone();
         let page = self
             .blocking(move |storage| {
                 crate::search::list(
                     storage,
                     &policy,
+                    &answers,
                     crate::now_unix(),
                     &query,
                     not_seen_before,

@@ -35,6 +35,9 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Authenticator>,
     /// Whether the ports are served over TLS (cookies are then `Secure`).
     pub tls: bool,
+    /// Recent answers of queries that read the whole fleet, for their
+    /// next pages.
+    pub answers: Arc<crate::search::Answers>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             auth: Arc::new(crate::auth::Authenticator::new(storage.clone())),
             storage,
             tls: false,
+            answers: Arc::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             enroll_secret_hash: sha256(enroll_secret.as_bytes()),
             report_interval,

@@ -39,10 +39,13 @@ pub fn find(context: &Context<'_>, q: &str) -> Result<Result<Vec<DeviceSummary>,
     };
     let mut found = Vec::new();
     let mut after_id = 0;
+    // The pages of one search share its answer.
+    let answers = crate::search::Answers::default();
     loop {
         let page = crate::search::list(
             context.storage,
             context.policy,
+            &answers,
             context.now,
             &query,
             None,
