@@ -5,6 +5,8 @@
 # (a scan of the fleet), next to the plain listing as the baseline.
 #
 #   bench/queries.sh [DEVICES]        # default 20000; release build
+#   PARC_BENCH_DIR=/tmp/q bench/queries.sh   # keep the database there, and
+#                                            # reuse it on the next run
 #
 # Prints one line per query: matches, best of 3 wall-clock seconds, and
 # the ratio to the plain listing. Figures go to docs/benchmarks.md.
@@ -14,21 +16,26 @@ devices=${1:-20000}
 
 cargo build --release -q -p parc-server -p parc-load
 bin=target/release
-dir=$(mktemp -d)
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
+dir=${PARC_BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$dir"
+fresh=$([ -e "$dir/parc.db" ] && echo no || echo yes)
+trap 'kill "$server" 2>/dev/null || true; [ -n "${PARC_BENCH_DIR:-}" ] || rm -rf "$dir"' EXIT
 secret=bench-enroll-secret-0123
-token=$("$bin/parc-server" token create --db "$dir/parc.db" --name bench --role admin 2>/dev/null)
+token=$("$bin/parc-server" token create --db "$dir/parc.db" --name "bench-$$" --role admin 2>/dev/null)
 PARC_ENROLL_SECRET=$secret RUST_LOG=warn,parc_server=info "$bin/parc-server" serve --db "$dir/parc.db" \
   --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 2>"$dir/server.log" &
+sleep 0.2
 server=$!
 for _ in $(seq 100); do grep -q "parc-server listening" "$dir/server.log" 2>/dev/null && break; sleep 0.1; done
 address=$(grep -o 'address=[0-9.:]*' "$dir/server.log" | head -1 | cut -d= -f2)
 url="http://$address"
 export PARC_SERVER_URL=$url PARC_TOKEN=$token PARC_CLI_CONFIG=/nonexistent
 
-echo "loading $devices simulated PCs into $url ..."
-"$bin/parc-load" run --server "$url" --devices "$devices" --rounds 1 --enroll-secret "$secret" >/dev/null
-"$bin/parc" sites import samples/sites.csv >/dev/null
+if [ "$fresh" = yes ]; then
+  echo "loading $devices simulated PCs into $url ..."
+  "$bin/parc-load" run --server "$url" --devices "$devices" --rounds 1 --enroll-secret "$secret" >/dev/null
+  "$bin/parc" sites import samples/sites.csv >/dev/null
+fi
 
 best_of_3() {
   local best=

@@ -169,14 +169,15 @@ impl Builder {
     }
 
     /// Devices with a package whose name contains one of `values`: the
-    /// matching catalogue ids first, then one link-table seek per id for
-    /// the device's block (`id / 64`) and a test of its bit.
+    /// matching catalogue ids once (an uncorrelated subquery SQLite keeps),
+    /// then per device one link-table seek per id in its block (`id / 64`)
+    /// and a test of its bit.
     fn software(&mut self, values: &[String]) -> String {
         let names = self.contains_any("s.name", values);
         format!(
-            "EXISTS (SELECT 1 FROM software s JOIN software_devices l \
-             ON l.software_id = s.id AND l.block = d.id / 64 \
-             WHERE {names} AND (l.devices >> (d.id % 64)) & 1)"
+            "EXISTS (SELECT 1 FROM software_devices l WHERE l.block = d.id / 64 \
+             AND l.software_id IN (SELECT s.id FROM software s WHERE {names}) \
+             AND (l.devices >> (d.id % 64)) & 1)"
         )
     }
 }
