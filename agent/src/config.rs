@@ -17,6 +17,8 @@ pub struct AgentConfig {
     /// The CA that signed an https:// server's certificate; `None`: the
     /// system's roots.
     pub ca_file: Option<PathBuf>,
+    /// The longest random wait before the service's first report.
+    pub splay: Duration,
 }
 
 /// The file: every key optional, unknown keys refused.
@@ -31,6 +33,8 @@ pub struct ConfigFile {
     /// PEM CA certificate of an https:// server with a private CA
     /// (`ca.pem` from `parc-server gen-cert`).
     pub ca_file: Option<PathBuf>,
+    /// Such as "2m": the longest random wait before the first report.
+    pub splay: Option<String>,
 }
 
 /// Values from flags or the environment (which win over the file).
@@ -39,6 +43,7 @@ pub struct Overrides {
     pub server_url: Option<String>,
     pub enroll_secret: Option<String>,
     pub state_dir: Option<PathBuf>,
+    pub splay: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -124,7 +129,16 @@ impl AgentConfig {
                 message: "must be between 1s and 10m".into(),
             });
         }
+        let splay = match overrides.splay.or(file.splay) {
+            Some(text) => humantime::parse_duration(&text)
+                .map_err(|e| ConfigError::Invalid { key: "splay", message: format!("{text:?}: {e}") })?,
+            None => crate::runner::DEFAULT_SPLAY,
+        };
+        if splay > Duration::from_secs(3600) {
+            return Err(ConfigError::Invalid { key: "splay", message: "must be at most 1h".into() });
+        }
         Ok(AgentConfig {
+            splay,
             server_url,
             enroll_secret: overrides.enroll_secret.or(file.enroll_secret).filter(|s| !s.trim().is_empty()),
             state_dir: overrides.state_dir.or(file.state_dir).unwrap_or_else(default_state_dir),
@@ -195,6 +209,8 @@ mod tests {
             ConfigError::Invalid { key: "section_timeout", .. }
         ));
         assert!(parse("server_url = 4750").unwrap_err().to_string().contains("server_url"));
+        assert!(matches!(bad("splay = \"soon\""), ConfigError::Invalid { key: "splay", .. }));
+        assert!(matches!(bad("splay = \"2h\""), ConfigError::Invalid { key: "splay", .. }));
     }
 
     #[test]

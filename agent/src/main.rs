@@ -50,6 +50,10 @@ enum Command {
         /// was stored, 1 otherwise.
         #[arg(long)]
         once: bool,
+        /// The first report waits a random time up to this, such as "2m"
+        /// (the default) or "0s", so PCs switched on together spread out.
+        #[arg(long, env = "PARC_SPLAY")]
+        splay: Option<String>,
     },
 }
 
@@ -114,14 +118,16 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 _ => Ok(()),
             }
         }
-        Command::Run { config, server, enroll_secret, state_dir, once } => {
+        Command::Run { config, server, enroll_secret, state_dir, once, splay } => {
             let (path, named) = match config {
                 Some(path) => (path, true),
                 None => (default_config_path(), false),
             };
             let file = ConfigFile::load(&path, named)?;
-            let config =
-                AgentConfig::resolve(file, Overrides { server_url: server, enroll_secret, state_dir })?;
+            let config = AgentConfig::resolve(
+                file,
+                Overrides { server_url: server, enroll_secret, state_dir, splay },
+            )?;
             let options = RunOptions {
                 server_url: config.server_url,
                 enroll_secret: config.enroll_secret,
@@ -133,6 +139,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 },
                 retry: RetryPolicy::default(),
                 ca_file: config.ca_file,
+                splay: config.splay,
             };
             tokio::select! {
                 outcome = run(&options) => {

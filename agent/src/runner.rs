@@ -27,7 +27,13 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// The CA of an https:// server with a private CA.
     pub ca_file: Option<PathBuf>,
+    /// The service's first report waits a random time up to this, so that
+    /// PCs switched on together do not report together (not with `once`).
+    pub splay: Duration,
 }
+
+/// The splay when the configuration does not say.
+pub const DEFAULT_SPLAY: Duration = Duration::from_secs(120);
 
 /// How hard to insist when things fail.
 #[derive(Debug, Clone)]
@@ -88,16 +94,51 @@ pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
         None => None,
     };
     let client = AgentClient::with_ca(&options.server_url, ca_pem).map_err(RunError::Client)?;
+    let mut real = RealCycle { client: &client, states: &states, state: &mut state, options };
+    drive(options, &mut real, &mut rand::rng()).await
+}
+
+/// One collect-and-report cycle. A trait so that the schedule around it
+/// ([`drive`]) is tested on paused time with scripted outcomes.
+pub(crate) trait Cycle {
+    async fn run(&mut self) -> Result<ReportAck, CycleError>;
+}
+
+struct RealCycle<'a> {
+    client: &'a AgentClient,
+    states: &'a StateDir,
+    state: &'a mut AgentState,
+    options: &'a RunOptions,
+}
+
+impl Cycle for RealCycle<'_> {
+    async fn run(&mut self) -> Result<ReportAck, CycleError> {
+        cycle(self.client, self.states, self.state, self.options).await
+    }
+}
+
+/// The schedule: the splay, then cycles, with the server's interval and
+/// jitter after a report, backoff with full jitter after a failure, the
+/// server's retry-after when it is busy, and a long wait after a refusal.
+pub(crate) async fn drive(
+    options: &RunOptions,
+    cycles: &mut impl Cycle,
+    rng: &mut impl Rng,
+) -> Result<CycleOutcome, RunError> {
     let mut backoff = Backoff::new(options.retry.base, options.retry.cap);
-    let mut rng = rand::rng();
+    if !options.once && !options.splay.is_zero() {
+        let wait = crate::schedule::splay(options.splay, rng);
+        info!(first_report_in = %humantime::format_duration(rounded(wait)), "waiting a random time before the first report");
+        tokio::time::sleep(wait).await;
+    }
     loop {
-        let wait = match cycle(&client, &states, &mut state, options).await {
+        let wait = match cycles.run().await {
             Ok(ack) => {
                 backoff.reset();
                 if options.once {
                     return Ok(ack);
                 }
-                let wait = jittered(ack.next_report_in, &mut rng);
+                let wait = jittered(ack.next_report_in, rng);
                 info!(device_id = ack.device_id, next_report_in = %humantime::format_duration(rounded(wait)), "report sent");
                 wait
             }
@@ -106,7 +147,7 @@ pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
                     return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
                 }
                 backoff.record_failure();
-                let wait = crate::schedule::after_busy(retry_after, &mut rng);
+                let wait = crate::schedule::after_busy(retry_after, rng);
                 warn!(server = %options.server_url, retry_in = %humantime::format_duration(rounded(wait)), "server busy, coming back when it said");
                 wait
             }
@@ -114,7 +155,7 @@ pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
                 if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
                     return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
                 }
-                let wait = backoff.next_delay(&mut rng);
+                let wait = backoff.next_delay(rng);
                 warn!(server = %options.server_url, reason = %last, retry_in = %humantime::format_duration(rounded(wait)), "report failed, will retry");
                 wait
             }
@@ -141,7 +182,7 @@ fn rounded(duration: Duration) -> Duration {
 /// for a resync; a bound, so a confused server cannot keep an agent busy.
 const MAX_FOLLOW_UPS: u32 = 2;
 
-enum CycleError {
+pub(crate) enum CycleError {
     /// Worth trying again soon, with backoff.
     Retry(ClientError),
     /// The server is busy and said when to come back.
@@ -277,4 +318,157 @@ fn fallback_machine_id(states: &StateDir, state: &mut AgentState) -> Result<Stri
     state.fallback_machine_id = Some(id.clone());
     states.save(state)?;
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    //! The schedule on paused time: each scripted cycle records when it ran.
+    use super::*;
+    use rand::SeedableRng;
+    use std::collections::VecDeque;
+    use tokio::time::Instant;
+
+    struct Script {
+        outcomes: VecDeque<Result<ReportAck, CycleError>>,
+        ran_at: Vec<Duration>,
+        start: Instant,
+    }
+
+    impl Cycle for Script {
+        async fn run(&mut self) -> Result<ReportAck, CycleError> {
+            self.ran_at.push(self.start.elapsed());
+            // When the script ends, a fatal error ends the loop.
+            self.outcomes.pop_front().unwrap_or(Err(CycleError::Fatal(RunError::NoEnrollSecret)))
+        }
+    }
+
+    fn ack(next_report_in: Duration) -> Result<ReportAck, CycleError> {
+        Ok(ReportAck {
+            device_id: 7,
+            next_report_in,
+            stored: true,
+            last_sequence: 1,
+            held: Default::default(),
+            missing: Vec::new(),
+            resync: false,
+            unchanged: 0,
+        })
+    }
+
+    fn unavailable() -> Result<ReportAck, CycleError> {
+        Err(CycleError::Retry(ClientError::Unavailable("connection refused".into())))
+    }
+
+    fn busy(seconds: u64) -> Result<ReportAck, CycleError> {
+        let retry_after = Duration::from_secs(seconds);
+        Err(CycleError::Busy {
+            retry_after,
+            last: ClientError::Busy { retry_after, message: "queue full".into() },
+        })
+    }
+
+    fn options(once: bool) -> RunOptions {
+        RunOptions {
+            server_url: "http://127.0.0.1:1".into(),
+            enroll_secret: None,
+            state_dir: PathBuf::new(),
+            once,
+            collect: Default::default(),
+            retry: RetryPolicy::default(),
+            ca_file: None,
+            splay: Duration::from_secs(300),
+        }
+    }
+
+    /// Runs a script; the gaps between its cycles, the first from the start.
+    async fn run_script(
+        options: RunOptions,
+        outcomes: Vec<Result<ReportAck, CycleError>>,
+        seed: u64,
+    ) -> (Vec<Duration>, Result<CycleOutcome, RunError>) {
+        let mut script = Script { outcomes: outcomes.into(), ran_at: Vec::new(), start: Instant::now() };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let result = drive(&options, &mut script, &mut rng).await;
+        let mut previous = Duration::ZERO;
+        let gaps = script
+            .ran_at
+            .iter()
+            .map(|at| {
+                let gap = *at - previous;
+                previous = *at;
+                gap
+            })
+            .collect();
+        (gaps, result)
+    }
+
+    fn secs(gap: Duration) -> f64 {
+        gap.as_secs_f64()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_service_splays_then_backs_off_obeys_the_server_and_keeps_its_interval() {
+        for seed in 0..20 {
+            let outcomes = vec![
+                unavailable(),
+                unavailable(),
+                unavailable(),
+                busy(30),
+                ack(Duration::from_secs(3600)),
+                ack(Duration::from_secs(3600)),
+                Err(CycleError::Fatal(RunError::EnrollRefused {
+                    server: "x".into(),
+                    reason: "bad secret".into(),
+                })),
+            ];
+            let (gaps, result) = run_script(options(false), outcomes, seed).await;
+            assert!(matches!(result, Err(RunError::NoEnrollSecret)), "the script ended the loop");
+            assert_eq!(gaps.len(), 8);
+            // The splay: anywhere in 0..5 min.
+            assert!(secs(gaps[0]) < 300.0, "splay {:?}", gaps[0]);
+            // Full-jitter backoff: below a ceiling that doubles from 1 s.
+            assert!(secs(gaps[1]) <= 1.0 && secs(gaps[2]) <= 2.0 && secs(gaps[3]) <= 4.0, "{gaps:?}");
+            // Busy with retry-after 30 s: at least 30 s, at most twice.
+            assert!((30.0..=60.0).contains(&secs(gaps[4])), "{gaps:?}");
+            // The server's interval, within its 10 % jitter.
+            for gap in &gaps[5..7] {
+                assert!((3240.0..=3960.0).contains(&secs(*gap)), "{gaps:?}");
+            }
+            // A refused secret: an hour, not a tight loop.
+            assert_eq!(gaps[7], Duration::from_secs(3600), "{gaps:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_splay_and_the_jitter_spread_a_fleet() {
+        let mut firsts = Vec::new();
+        let mut seconds = Vec::new();
+        for seed in 0..200 {
+            let (gaps, _) = run_script(options(false), vec![ack(Duration::from_secs(3600))], seed).await;
+            firsts.push(secs(gaps[0]));
+            seconds.push(secs(gaps[1]));
+        }
+        let spread = |v: &[f64]| {
+            v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+        };
+        assert!(
+            spread(&firsts) > 240.0,
+            "2000 PCs switched on at 08:30 report over minutes: {}",
+            spread(&firsts)
+        );
+        assert!(spread(&seconds) > 500.0, "and stay spread: {}", spread(&seconds));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn once_reports_at_once_and_gives_up_after_its_tries() {
+        let (gaps, result) = run_script(options(true), vec![ack(Duration::from_secs(3600))], 1).await;
+        assert_eq!(gaps, vec![Duration::ZERO], "no splay for --once");
+        assert_eq!(result.unwrap().device_id, 7);
+        let (gaps, result) =
+            run_script(options(true), vec![unavailable(), unavailable(), unavailable()], 1).await;
+        assert_eq!(gaps.len(), 3);
+        assert!(matches!(result, Err(RunError::GaveUp { attempts: 3, .. })), "{result:?}");
+        let (_, result) = run_script(options(true), vec![busy(5), busy(5), busy(5)], 1).await;
+        assert!(matches!(result, Err(RunError::GaveUp { .. })), "{result:?}");
+    }
 }

@@ -54,6 +54,13 @@ pub fn jittered(interval: Duration, rng: &mut impl Rng) -> Duration {
 
 /// The server's retry-after, spread over [hint, 2 × hint] so that agents
 /// told the same hint do not come back together.
+/// The first report's delay: uniform in `0..splay`, so that PCs switched
+/// on together spread their reports.
+pub fn splay(splay: Duration, rng: &mut impl rand::Rng) -> Duration {
+    let millis = u64::try_from(splay.as_millis()).unwrap_or(u64::MAX);
+    Duration::from_millis(rng.random_range(0..millis.max(1)))
+}
+
 pub fn after_busy(retry_after: Duration, rng: &mut impl rand::Rng) -> Duration {
     let spread = u64::try_from(retry_after.as_millis()).unwrap_or(u64::MAX);
     retry_after + Duration::from_millis(rng.random_range(0..=spread))

@@ -28,20 +28,23 @@ pub const ANSWER_TTL: Duration = Duration::from_secs(30);
 /// How many such answers are kept at once.
 const ANSWERS_KEPT: usize = 8;
 
+/// The devices a query selected, shared by its pages.
+type Answer = Arc<Vec<parc_model::DeviceSummary>>;
+
 /// Recent answers of queries with post terms, by query and filter.
 #[derive(Debug, Default)]
 pub struct Answers {
-    kept: Mutex<Vec<(String, Instant, Arc<Vec<parc_model::DeviceSummary>>)>>,
+    kept: Mutex<Vec<(String, Instant, Answer)>>,
 }
 
 impl Answers {
-    fn get(&self, key: &str) -> Option<Arc<Vec<parc_model::DeviceSummary>>> {
+    fn get(&self, key: &str) -> Option<Answer> {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|(_, at, _)| at.elapsed() < ANSWER_TTL);
         kept.iter().find(|(k, _, _)| k == key).map(|(_, _, answer)| answer.clone())
     }
 
-    fn put(&self, key: String, answer: Arc<Vec<parc_model::DeviceSummary>>) {
+    fn put(&self, key: String, answer: Answer) {
         let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         kept.retain(|(k, _, _)| *k != key);
         if kept.len() >= ANSWERS_KEPT {

@@ -47,7 +47,10 @@ fn the_deb_holds_the_agent_a_hardened_unit_and_its_config() {
     };
     assert!(entry("./usr/bin/parc-agent").starts_with("-rwxr-xr-x root/root"));
     assert!(entry("./lib/systemd/system/parc-agent.service").starts_with("-rw-r--r-- root/root"));
-    assert!(entry("./etc/parc/agent.toml").starts_with("-rw------- root/root"), "the config may hold the secret");
+    assert!(
+        entry("./etc/parc/agent.toml").starts_with("-rw------- root/root"),
+        "the config may hold the secret"
+    );
 
     // Unpacked: the conffile, the scripts, and the agent itself runs.
     let unpacked = dir.path().join("root");
@@ -67,20 +70,30 @@ fn the_deb_holds_the_agent_a_hardened_unit_and_its_config() {
     let config = unpacked.join("etc/parc/agent.toml");
     let (_, _, stderr) = run(
         installed_agent.to_str().unwrap(),
-        &["run", "--once", "--config", config.to_str().unwrap(), "--state-dir", dir.path().join("s").to_str().unwrap()],
+        &[
+            "run",
+            "--once",
+            "--config",
+            config.to_str().unwrap(),
+            "--state-dir",
+            dir.path().join("s").to_str().unwrap(),
+        ],
     );
     assert!(!stderr.contains("unknown field"), "the packaged config reads: {stderr}");
 
     // The unit: systemd reads it without a word, and finds it well confined.
     let unit = std::fs::read_to_string(unpacked.join("lib/systemd/system/parc-agent.service")).unwrap();
-    for hardening in ["NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=parc-agent", "Restart=on-failure"] {
+    for hardening in
+        ["NoNewPrivileges=yes", "ProtectSystem=strict", "StateDirectory=parc-agent", "Restart=on-failure"]
+    {
         assert!(unit.contains(hardening), "{hardening}");
     }
     let checked = dir.path().join("parc-agent.service");
     std::fs::write(&checked, unit.replace("/usr/bin/parc-agent", installed_agent.to_str().unwrap())).unwrap();
     let (ok, stdout, stderr) = run("systemd-analyze", &["verify", "--man=no", checked.to_str().unwrap()]);
     assert!(ok && stderr.trim().is_empty() && stdout.trim().is_empty(), "verify: {stdout}{stderr}");
-    let (_, security, stderr) = run("systemd-analyze", &["security", "--offline=yes", checked.to_str().unwrap()]);
+    let (_, security, stderr) =
+        run("systemd-analyze", &["security", "--offline=yes", checked.to_str().unwrap()]);
     let exposure: f64 = security
         .lines()
         .chain(stderr.lines())

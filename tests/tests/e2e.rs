@@ -109,7 +109,7 @@ fn an_agent_started_before_its_server_backs_off_then_reports() {
     let state = dir.path().join("agent");
     let agent = Running::start_with_env(
         "parc-agent",
-        &["run", "--server", &url, "--state-dir", state.to_str().unwrap()],
+        &["run", "--server", &url, "--state-dir", state.to_str().unwrap(), "--splay", "0s"],
         &[("PARC_ENROLL_SECRET", SECRET)],
     );
     let first = agent.wait_for_stderr("will retry");
