@@ -86,7 +86,10 @@ impl AgentClient {
         }
         let channel = endpoint.connect_lazy();
         Ok(AgentClient {
+            // zstd both ways: a full inventory is mostly text that repeats.
             inner: AgentServiceClient::new(channel)
+                .send_compressed(tonic::codec::CompressionEncoding::Zstd)
+                .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
                 .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES)
                 .max_encoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES),
         })

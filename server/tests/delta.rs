@@ -156,3 +156,72 @@ async fn a_boot_storm_meets_resource_exhausted_with_a_retry_after_and_everything
     let page = server.storage.list_devices(&parc_server::storage::DeviceQuery::page(0, 100)).unwrap();
     assert_eq!(page.devices.iter().filter(|d| d.last_seen_at.is_some()).count(), 60);
 }
+
+/// A loopback forwarder that counts the bytes a client sends through it.
+async fn counting_proxy(target: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = std::sync::Arc::new(AtomicU64::new(0));
+    let counter = sent.clone();
+    let target = target.trim_start_matches("http://").to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else { return };
+            let target = target.clone();
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let Ok(outbound) = tokio::net::TcpStream::connect(&target).await else { return };
+                let (mut client_read, mut client_write) = inbound.split();
+                let (mut server_read, mut server_write) = tokio::io::split(outbound);
+                let upstream = async {
+                    let mut buffer = vec![0u8; 64 * 1024];
+                    loop {
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        match client_read.read(&mut buffer).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => {
+                                counter.fetch_add(n as u64, Ordering::Relaxed);
+                                if server_write.write_all(&buffer[..n]).await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                };
+                let downstream = tokio::io::copy(&mut server_read, &mut client_write);
+                let _ = tokio::join!(upstream, downstream);
+            });
+        }
+    });
+    (url, sent)
+}
+
+#[tokio::test]
+async fn reports_travel_compressed() {
+    use std::sync::atomic::Ordering;
+    let server = TestServer::start().await;
+    let (url, sent) = counting_proxy(server.url.clone()).await;
+    let agent = parc_agent::client::AgentClient::new(&url).unwrap();
+    let pc = inventory("PC-ZSTD-1", "c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0");
+    let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
+    let before = sent.load(Ordering::Relaxed);
+    let ack = agent.report(&key, 1, &pc, &AckedSections::new()).await.unwrap();
+    assert!(ack.stored);
+    let compressed = sent.load(Ordering::Relaxed) - before;
+    // The same report from a client that does not compress, through the
+    // same proxy: the difference is the compression.
+    let channel = tonic::transport::Endpoint::from_shared(url.clone()).unwrap().connect().await.unwrap();
+    let mut plain = AgentServiceClient::new(channel);
+    plain.report(delta_request(&key, 2, &pc, &AckedSections::new())).await.unwrap();
+    let before = sent.load(Ordering::Relaxed);
+    plain.report(delta_request(&key, 3, &pc, &AckedSections::new())).await.unwrap();
+    let uncompressed = sent.load(Ordering::Relaxed) - before;
+    assert!(
+        compressed * 10 < uncompressed * 7,
+        "a full report took {compressed} bytes compressed, {uncompressed} bytes plain"
+    );
+    // And the server stored it whole.
+    let stored = server.storage.find_by_hostname("PC-ZSTD-1").unwrap();
+    assert_eq!(stored.len(), 1);
+}

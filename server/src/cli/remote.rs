@@ -129,6 +129,7 @@ impl Remote {
             None => None,
         };
         Ok(FleetServiceClient::with_interceptor(endpoint.connect_lazy(), Bearer(bearer))
+            .accept_compressed(tonic::codec::CompressionEncoding::Zstd)
             .max_decoding_message_size(parc_proto::limits::MAX_MESSAGE_BYTES))
     }
 }

@@ -17,6 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tonic::codec::CompressionEncoding;
 use tonic::transport::server::TcpIncoming;
 
 /// What every handler shares.
@@ -108,11 +109,19 @@ pub async fn serve_with_tls(
         .build_v1()
         .expect("the embedded descriptor sets are valid");
 
+    // Agents send zstd (gzip from other clients is fine too); the size
+    // limit holds for the message once decompressed.
     let agent = AgentServiceServer::new(agent::AgentApi::new(state.clone()))
+        .accept_compressed(CompressionEncoding::Zstd)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let require_token = crate::auth::RequireTokenLayer::new(state.auth.clone());
     let fleet = FleetServiceServer::new(fleet::FleetApi::new(state))
+        .accept_compressed(CompressionEncoding::Zstd)
+        .accept_compressed(CompressionEncoding::Gzip)
+        .send_compressed(CompressionEncoding::Zstd)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
 
