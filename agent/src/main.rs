@@ -9,6 +9,9 @@ use parc_agent::runner::{run, RetryPolicy, RunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+#[cfg(windows)]
+mod service;
+
 /// Parc endpoint agent: reports this PC's hardware and software to a
 /// parc-server. It only reports; it never runs anything the server sends.
 #[derive(Parser)]
@@ -55,6 +58,13 @@ enum Command {
         #[arg(long, env = "PARC_SPLAY")]
         splay: Option<String>,
     },
+    /// Run as the Windows service (the Service Control Manager starts it
+    /// so; the installer registers it). Logs go to STATE_DIR\agent.log.
+    Service {
+        /// The configuration file [default: C:\ProgramData\Parc\agent.toml].
+        #[arg(long, env = "PARC_AGENT_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -63,16 +73,27 @@ enum CollectOutput {
     Protobuf,
 }
 
+fn filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"))
+}
+
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Command::Service { config } = cli.command {
+        return match service(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_env_filter(filter())
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -119,28 +140,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
         }
         Command::Run { config, server, enroll_secret, state_dir, once, splay } => {
-            let (path, named) = match config {
-                Some(path) => (path, true),
-                None => (default_config_path(), false),
-            };
-            let file = ConfigFile::load(&path, named)?;
-            let config = AgentConfig::resolve(
-                file,
-                Overrides { server_url: server, enroll_secret, state_dir, splay },
-            )?;
-            let options = RunOptions {
-                server_url: config.server_url,
-                enroll_secret: config.enroll_secret,
-                state_dir: config.state_dir,
-                once,
-                collect: CollectOptions {
-                    section_timeout: config.section_timeout,
-                    ..CollectOptions::default()
-                },
-                retry: RetryPolicy::default(),
-                ca_file: config.ca_file,
-                splay: config.splay,
-            };
+            let options =
+                run_options(config, Overrides { server_url: server, enroll_secret, state_dir, splay }, once)?;
             tokio::select! {
                 outcome = run(&options) => {
                     let ack = outcome?;
@@ -153,7 +154,60 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
+        // Handled in main, before logging and the runtime.
+        Command::Service { config } => service(config),
     }
+}
+
+/// The loop's options from the config file (the default one when not
+/// named) and the flags and environment on top.
+fn run_options(config: Option<PathBuf>, overrides: Overrides, once: bool) -> anyhow::Result<RunOptions> {
+    let (path, named) = match config {
+        Some(path) => (path, true),
+        None => (default_config_path(), false),
+    };
+    let file = ConfigFile::load(&path, named)?;
+    let config = AgentConfig::resolve(file, overrides)?;
+    Ok(RunOptions {
+        server_url: config.server_url,
+        enroll_secret: config.enroll_secret,
+        state_dir: config.state_dir,
+        once,
+        collect: CollectOptions { section_timeout: config.section_timeout, ..CollectOptions::default() },
+        retry: RetryPolicy::default(),
+        ca_file: config.ca_file,
+        splay: config.splay,
+    })
+}
+
+/// The Windows service: logs to a file in the state directory (a service
+/// has no console), then hands over to the Service Control Manager.
+#[cfg(windows)]
+fn service(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let options = run_options(config, Overrides::default(), false)?;
+    std::fs::create_dir_all(&options.state_dir)
+        .with_context(|| format!("cannot create {}", options.state_dir.display()))?;
+    let log = options.state_dir.join("agent.log");
+    // One older log is kept: the file never grows past twice this.
+    if std::fs::metadata(&log).map(|m| m.len() > 4 << 20).unwrap_or(false) {
+        let _ = std::fs::rename(&log, options.state_dir.join("agent.log.old"));
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .with_context(|| format!("cannot open {}", log.display()))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter())
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .init();
+    service::run_as_service(options)
+}
+
+#[cfg(not(windows))]
+fn service(_config: Option<PathBuf>) -> anyhow::Result<()> {
+    anyhow::bail!("`parc-agent service` is the Windows service; on Linux systemd runs `parc-agent run`")
 }
 
 fn now_unix() -> i64 {

@@ -200,3 +200,88 @@ fn the_windows_agent_collects_under_wine_and_reports_to_a_real_server() {
     assert!(wine.prefix.path().join("drive_c/ProgramData/Parc/state/agent-state.json").exists());
     server.stop();
 }
+
+/// The Windows path of a file in the prefix's view of the Linux tree.
+fn wine_path(path: &Path) -> String {
+    format!("Z:{}", path.display()).replace('/', "\\")
+}
+
+#[test]
+fn the_windows_service_starts_reports_and_stops_under_wine() {
+    let wine = WinePrefix::new();
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("parc.db"));
+    let config_dir = wine.prefix.path().join("drive_c/ProgramData/Parc");
+    std::fs::create_dir_all(&config_dir).unwrap();
+    std::fs::write(
+        config_dir.join("agent.toml"),
+        format!(
+            "server_url = \"{}\"\nenroll_secret = \"{SECRET}\"\nsplay = \"0s\"\nstate_dir = 'C:\\ProgramData\\Parc\\state'\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    // Wine stops its services when its last ordinary process ends: an
+    // agent retrying against nothing keeps the prefix alive meanwhile.
+    let mut keep_alive = wine
+        .command("wine")
+        .args([
+            "parc-agent.exe",
+            "run",
+            "--server",
+            "http://127.0.0.1:1",
+            "--splay",
+            "0s",
+            "--state-dir",
+            r"C:\keepalive",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let exe = wine_path(&wine.app.path().join("parc-agent.exe"));
+    wine.run(
+        "wine",
+        &["sc", "create", "ParcAgent", "binPath=", &format!("{exe} service"), "start=", "demand"],
+    );
+    let started = wine.run("wine", &["sc", "start", "ParcAgent"]);
+    assert!(text(&started.stdout).contains("RUNNING"), "{}", text(&started.stdout));
+
+    // The service enrolls and reports on its own.
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while devices_json(&server.url).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the service never reported");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let query = wine.run("wine", &["sc", "query", "ParcAgent"]);
+    assert!(
+        text(&query.stdout).contains("RUNNING"),
+        "still running after its report: {}",
+        text(&query.stdout)
+    );
+
+    // Stop: it ends the wait between reports at once and exits cleanly.
+    wine.run("wine", &["sc", "stop", "ParcAgent"]);
+    let deadline = std::time::Instant::now() + PATIENCE;
+    loop {
+        let query = text(&wine.run("wine", &["sc", "query", "ParcAgent"]).stdout);
+        if query.contains("STOPPED") {
+            assert!(query.contains("WIN32_EXIT_CODE    : 0"), "{query}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the service did not stop: {query}");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    let log = std::fs::read_to_string(config_dir.join("state/agent.log")).unwrap();
+    assert!(
+        log.contains("report sent") && log.contains("service stopped") && log.contains("code=0"),
+        "{log}"
+    );
+    let _ = keep_alive.kill();
+    let _ = keep_alive.wait();
+
+    // Outside the Service Control Manager, `service` says what to do.
+    let outside = wine.agent(&["service"]);
+    assert!(!outside.status.success());
+    assert!(text(&outside.stderr).contains("use `parc-agent run`"), "{}", text(&outside.stderr));
+}
