@@ -82,6 +82,26 @@ impl WinePrefix {
         self.run("wine", &["reg", "add", key, "/f"]);
     }
 
+    /// `wine sc ARGS`, its output through a file: `sc start` may be the
+    /// call that starts Wine's services.exe, which would then hold a pipe
+    /// open for as long as it runs.
+    fn sc(&self, args: &[&str]) -> String {
+        let out = self.app.path().join("sc.out");
+        let file = std::fs::File::create(&out).unwrap();
+        let status = self
+            .command("wine")
+            .arg("sc")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .expect("wine is needed (Debian package wine64)");
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        assert!(status.success(), "wine sc {args:?} failed: {text}");
+        text
+    }
+
     fn agent(&self, args: &[&str]) -> Output {
         self.command("wine").arg("parc-agent.exe").args(args).output().expect("run wine")
     }
@@ -240,12 +260,9 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
         .spawn()
         .unwrap();
     let exe = wine_path(&wine.app.path().join("parc-agent.exe"));
-    wine.run(
-        "wine",
-        &["sc", "create", "ParcAgent", "binPath=", &format!("{exe} service"), "start=", "demand"],
-    );
-    let started = wine.run("wine", &["sc", "start", "ParcAgent"]);
-    assert!(text(&started.stdout).contains("RUNNING"), "{}", text(&started.stdout));
+    wine.sc(&["create", "ParcAgent", "binPath=", &format!("{exe} service"), "start=", "demand"]);
+    let started = wine.sc(&["start", "ParcAgent"]);
+    assert!(started.contains("RUNNING"), "{started}");
 
     // The service enrolls and reports on its own.
     let deadline = std::time::Instant::now() + PATIENCE;
@@ -253,18 +270,14 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
         assert!(std::time::Instant::now() < deadline, "the service never reported");
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
-    let query = wine.run("wine", &["sc", "query", "ParcAgent"]);
-    assert!(
-        text(&query.stdout).contains("RUNNING"),
-        "still running after its report: {}",
-        text(&query.stdout)
-    );
+    let query = wine.sc(&["query", "ParcAgent"]);
+    assert!(query.contains("RUNNING"), "still running after its report: {query}");
 
     // Stop: it ends the wait between reports at once and exits cleanly.
-    wine.run("wine", &["sc", "stop", "ParcAgent"]);
+    wine.sc(&["stop", "ParcAgent"]);
     let deadline = std::time::Instant::now() + PATIENCE;
     loop {
-        let query = text(&wine.run("wine", &["sc", "query", "ParcAgent"]).stdout);
+        let query = wine.sc(&["query", "ParcAgent"]);
         if query.contains("STOPPED") {
             assert!(query.contains("WIN32_EXIT_CODE    : 0"), "{query}");
             break;
@@ -277,11 +290,12 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
         log.contains("report sent") && log.contains("service stopped") && log.contains("code=0"),
         "{log}"
     );
-    let _ = keep_alive.kill();
-    let _ = keep_alive.wait();
 
-    // Outside the Service Control Manager, `service` says what to do.
+    // Outside the Service Control Manager, `service` says what to do
+    // (while the keep-alive runs: this call must not start Wine's services).
     let outside = wine.agent(&["service"]);
     assert!(!outside.status.success());
     assert!(text(&outside.stderr).contains("use `parc-agent run`"), "{}", text(&outside.stderr));
+    let _ = keep_alive.kill();
+    let _ = keep_alive.wait();
 }
