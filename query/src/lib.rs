@@ -39,6 +39,7 @@ mod filter;
 mod lex;
 mod typed;
 mod units;
+mod values;
 
 #[cfg(test)]
 mod tests;
