@@ -38,12 +38,10 @@ impl Authenticator {
     /// on a cache miss (one indexed read).
     pub fn actor_blocking(&self, secret: &str) -> Option<Actor> {
         let hash = access::token_hash(secret);
-        let now = Instant::now();
-        if let Some((actor, at)) = self.lock().get(&hash) {
-            if now.duration_since(*at) < CACHE_TTL {
-                return actor.clone();
-            }
+        if let Some(cached) = self.cached(&hash) {
+            return cached;
         }
+        let now = Instant::now();
         let actor = match self.storage.token_by_hash(&hash) {
             Ok(token) => {
                 token.map(|token| Actor { name: token.name, role: token.role, token_id: Some(token.id) })
@@ -62,9 +60,20 @@ impl Authenticator {
         actor
     }
 
-    /// Who holds `secret`, looked up off the async threads.
+    /// The cached lookup of a token hash, while it is fresh.
+    fn cached(&self, hash: &str) -> Option<Option<Actor>> {
+        let cache = self.lock();
+        let (actor, at) = cache.get(hash)?;
+        (at.elapsed() < CACHE_TTL).then(|| actor.clone())
+    }
+
+    /// Who holds `secret`: from the cache on the calling thread, else
+    /// looked up off the async threads (a call per request otherwise).
     pub async fn actor(self: &Arc<Self>, secret: Option<String>) -> Option<Actor> {
         let secret = secret?;
+        if let Some(cached) = self.cached(&access::token_hash(&secret)) {
+            return cached;
+        }
         let this = self.clone();
         tokio::task::spawn_blocking(move || this.actor_blocking(&secret)).await.ok().flatten()
     }
