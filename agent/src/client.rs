@@ -51,6 +51,15 @@ pub struct ReportAck {
 /// Section hashes the server confirmed, by section name, in hex.
 pub type AckedSections = BTreeMap<String, String>;
 
+/// What an https:// connection needs besides the URL, as PEM bytes.
+#[derive(Debug, Clone, Default)]
+pub struct TlsMaterial {
+    /// The CA that signed the server's certificate; `None`: system roots.
+    pub ca_pem: Option<Vec<u8>>,
+    /// This agent's certificate and private key, for mutual TLS.
+    pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
 /// A connection to one parc-server. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct AgentClient {
@@ -61,12 +70,13 @@ impl AgentClient {
     /// Prepares a client; the connection is made on the first call, so an
     /// unreachable server shows up as [`ClientError::Unavailable`] there.
     pub fn new(server_url: &str) -> Result<AgentClient, ClientError> {
-        AgentClient::with_ca(server_url, None)
+        AgentClient::with_tls(server_url, TlsMaterial::default())
     }
 
     /// A client for `server_url`; an https:// server's certificate is
-    /// checked against the CA in `ca_pem` (PEM), else the system's roots.
-    pub fn with_ca(server_url: &str, ca_pem: Option<Vec<u8>>) -> Result<AgentClient, ClientError> {
+    /// checked against `tls.ca_pem`, else the system's roots, and the agent
+    /// shows `tls.identity` to a server that asks for a client certificate.
+    pub fn with_tls(server_url: &str, tls: TlsMaterial) -> Result<AgentClient, ClientError> {
         let bad_url = |reason: String| ClientError::BadUrl { url: server_url.to_string(), reason };
         if !(server_url.starts_with("http://") || server_url.starts_with("https://")) {
             return Err(bad_url("must start with http:// or https://".into()));
@@ -77,12 +87,15 @@ impl AgentClient {
             .timeout(Duration::from_secs(60))
             .tcp_nodelay(true);
         if server_url.starts_with("https://") {
-            let tls = match ca_pem {
+            let mut config = match tls.ca_pem {
                 Some(pem) => tonic::transport::ClientTlsConfig::new()
                     .ca_certificate(tonic::transport::Certificate::from_pem(pem)),
                 None => tonic::transport::ClientTlsConfig::new().with_native_roots(),
             };
-            endpoint = endpoint.tls_config(tls).map_err(|e| bad_url(e.to_string()))?;
+            if let Some((cert, key)) = tls.identity {
+                config = config.identity(tonic::transport::Identity::from_pem(cert, key));
+            }
+            endpoint = endpoint.tls_config(config).map_err(|e| bad_url(e.to_string()))?;
         }
         let channel = endpoint.connect_lazy();
         Ok(AgentClient {

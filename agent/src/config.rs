@@ -3,7 +3,7 @@
 //! environment and flags on top, validated before anything runs. A bad key
 //! or value is an error that names the file and the key.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -19,10 +19,20 @@ pub struct AgentConfig {
     pub ca_file: Option<PathBuf>,
     /// The longest random wait before the service's first report.
     pub splay: Duration,
+    /// This agent's certificate and key (PEM), for a server that asks
+    /// agents for one (mutual TLS).
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// The paths of a client certificate and its private key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 /// The file: every key optional, unknown keys refused.
-#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     pub server_url: Option<String>,
@@ -35,6 +45,10 @@ pub struct ConfigFile {
     pub ca_file: Option<PathBuf>,
     /// Such as "2m": the longest random wait before the first report.
     pub splay: Option<String>,
+    /// PEM certificate this agent presents to a server that asks for one.
+    pub client_cert: Option<PathBuf>,
+    /// The PEM private key of `client_cert`.
+    pub client_key: Option<PathBuf>,
 }
 
 /// Values from flags or the environment (which win over the file).
@@ -54,6 +68,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
     #[error("{key}: {message}")]
     Invalid { key: &'static str, message: String },
+    #[error("cannot write config file {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
 }
 
 /// Where the agent looks when no `--config` is given.
@@ -84,6 +100,24 @@ impl ConfigFile {
         }
     }
 
+    /// Sets every key `changes` has, keeping the others.
+    pub fn update(&mut self, changes: ConfigFile) {
+        let ConfigFile {
+            server_url,
+            enroll_secret,
+            state_dir,
+            section_timeout,
+            ca_file,
+            splay,
+            client_cert,
+            client_key,
+        } = changes;
+        macro_rules! keep_or_set {
+            ($($key:ident),*) => { $( if $key.is_some() { self.$key = $key; } )* };
+        }
+        keep_or_set!(server_url, enroll_secret, state_dir, section_timeout, ca_file, splay, client_cert, client_key);
+    }
+
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
         toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
@@ -108,14 +142,32 @@ impl AgentConfig {
                 message: format!("{server_url:?} is not a URL such as https://parc.example:4750"),
             });
         }
-        if let Some(ca_file) = &file.ca_file {
-            if !ca_file.is_file() {
+        for (key, path) in
+            [("ca_file", &file.ca_file), ("client_cert", &file.client_cert), ("client_key", &file.client_key)]
+        {
+            if let Some(path) = path.as_ref().filter(|path| !path.is_file()) {
                 return Err(ConfigError::Invalid {
-                    key: "ca_file",
-                    message: format!("{} is not a readable file", ca_file.display()),
+                    key,
+                    message: format!("{} is not a readable file", path.display()),
                 });
             }
         }
+        let client_identity = match (file.client_cert, file.client_key) {
+            (Some(cert), Some(key)) => Some(ClientIdentity { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    key: "client_key",
+                    message: "client_cert is set: set its private key too".into(),
+                })
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    key: "client_cert",
+                    message: "client_key is set: set the certificate too".into(),
+                })
+            }
+        };
         let section_timeout = match file.section_timeout {
             Some(text) => humantime::parse_duration(&text).map_err(|e| ConfigError::Invalid {
                 key: "section_timeout",
@@ -144,8 +196,34 @@ impl AgentConfig {
             state_dir: overrides.state_dir.or(file.state_dir).unwrap_or_else(default_state_dir),
             section_timeout,
             ca_file: file.ca_file,
+            client_identity,
         })
     }
+}
+
+/// `parc-agent configure`: writes the values an installer was given into
+/// the configuration file, keeping every key they do not name, so that an
+/// upgrade run without them keeps the configuration. Nothing is written
+/// unless the result is valid; the file is replaced atomically and is
+/// readable by the agent's account and administrators only (it may hold
+/// the enrollment secret).
+pub fn configure(path: &Path, changes: ConfigFile) -> Result<AgentConfig, ConfigError> {
+    let mut file = ConfigFile::load(path, false)?;
+    file.update(changes);
+    let config = AgentConfig::resolve(file.clone(), Overrides::default())?;
+    let write_error = |reason: String| ConfigError::Write { path: path.to_path_buf(), reason };
+    let body = toml::to_string(&file).map_err(|e| write_error(e.to_string()))?;
+    let text = format!(
+        "# parc-agent configuration, written by `parc-agent configure` (the installer).\n\
+         # Keys: see deploy/agent.toml. Flags and PARC_* environment variables win.\n{body}"
+    );
+    let (dir, name) = match (path.parent(), path.file_name().and_then(|n| n.to_str())) {
+        (Some(dir), Some(name)) => (dir, name),
+        _ => return Err(write_error("not a file path".into())),
+    };
+    let dir = crate::state::StateDir::open(dir).map_err(|e| write_error(e.to_string()))?;
+    dir.write_atomically(name, text.as_bytes()).map_err(|e| write_error(e.to_string()))?;
+    Ok(config)
 }
 
 #[cfg(test)]
@@ -211,6 +289,59 @@ mod tests {
         assert!(parse("server_url = 4750").unwrap_err().to_string().contains("server_url"));
         assert!(matches!(bad("splay = \"soon\""), ConfigError::Invalid { key: "splay", .. }));
         assert!(matches!(bad("splay = \"2h\""), ConfigError::Invalid { key: "splay", .. }));
+    }
+
+    #[test]
+    fn configure_sets_what_it_is_given_and_keeps_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Parc").join("agent.toml");
+        let given = |url: Option<&str>, secret: Option<&str>| ConfigFile {
+            server_url: url.map(String::from),
+            enroll_secret: secret.map(String::from),
+            ..ConfigFile::default()
+        };
+        configure(&path, given(Some("https://parc.cd91.local:4750"), Some("s3cret"))).unwrap();
+        std::fs::write(&path, format!("{}splay = \"5m\"\n", std::fs::read_to_string(&path).unwrap())).unwrap();
+        // An upgrade with no properties, then one with a new URL only.
+        configure(&path, given(None, None)).unwrap();
+        let config = configure(&path, given(Some("https://parc2.cd91.local:4750"), None)).unwrap();
+        assert_eq!(config.server_url, "https://parc2.cd91.local:4750");
+        assert_eq!(config.enroll_secret.as_deref(), Some("s3cret"));
+        assert_eq!(config.splay, Duration::from_secs(300));
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("# parc-agent configuration"), "{text}");
+        assert_eq!(ConfigFile::load(&path, true).unwrap().splay.as_deref(), Some("5m"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn configure_refuses_a_bad_value_and_keeps_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.toml");
+        configure(&path, ConfigFile { server_url: Some("https://a:1".into()), ..ConfigFile::default() }).unwrap();
+        let before = std::fs::read_to_string(&path).unwrap();
+        let error =
+            configure(&path, ConfigFile { server_url: Some("parc:4750".into()), ..ConfigFile::default() })
+                .unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { key: "server_url", .. }), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn a_client_certificate_needs_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("agent.pem");
+        std::fs::write(&cert, "x").unwrap();
+        let file = ConfigFile { client_cert: Some(cert.clone()), ..ConfigFile::default() };
+        let error = AgentConfig::resolve(file, Overrides::default()).unwrap_err();
+        assert!(matches!(error, ConfigError::Invalid { key: "client_key", .. }), "{error}");
+        let file = ConfigFile { client_cert: Some(cert.clone()), client_key: Some(cert.clone()), ..ConfigFile::default() };
+        let config = AgentConfig::resolve(file, Overrides::default()).unwrap();
+        assert_eq!(config.client_identity, Some(ClientIdentity { cert: cert.clone(), key: cert }));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use parc_agent::collect::{collect, CollectOptions};
-use parc_agent::config::{default_config_path, AgentConfig, ConfigFile, Overrides};
+use parc_agent::config::{configure, default_config_path, AgentConfig, ConfigFile, Overrides};
 use parc_agent::runner::{run, RetryPolicy, RunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -58,6 +58,45 @@ enum Command {
         #[arg(long, env = "PARC_SPLAY")]
         splay: Option<String>,
     },
+    /// Write the configuration file from the values given, keeping every
+    /// key not given (or given empty): what the Windows installer runs with
+    /// its SERVER_URL, ENROLL_SECRET and CA_FILE, so an upgrade without them
+    /// keeps the configuration. Changes nothing when the result is not
+    /// valid. On Windows it also sets the service's restart-on-failure.
+    Configure {
+        /// The configuration file [default: /etc/parc/agent.toml, or
+        /// C:\ProgramData\Parc\agent.toml].
+        #[arg(long, env = "PARC_AGENT_CONFIG")]
+        config: Option<PathBuf>,
+        /// The parc-server gRPC URL, such as https://parc.example.org:4750.
+        #[arg(long)]
+        server_url: Option<String>,
+        /// The fleet's enrollment secret.
+        #[arg(long)]
+        enroll_secret: Option<String>,
+        /// The CA certificate (PEM) of a server with a private CA.
+        #[arg(long)]
+        ca_file: Option<String>,
+        /// This agent's certificate (PEM), for a server that asks for one.
+        #[arg(long)]
+        client_cert: Option<String>,
+        /// The private key (PEM) of --client-cert.
+        #[arg(long)]
+        client_key: Option<String>,
+    },
+    /// Show what this agent holds: its enrollment, the sections the server
+    /// confirmed, and the inventory waiting in the spool. Exits 1 when the
+    /// state or the spool is damaged.
+    Status {
+        /// The configuration file, to find the state directory.
+        #[arg(long, env = "PARC_AGENT_CONFIG")]
+        config: Option<PathBuf>,
+        /// The state directory [default: from the configuration].
+        #[arg(long, env = "PARC_STATE_DIR")]
+        state_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = StatusOutput::Text)]
+        output: StatusOutput,
+    },
     /// Run as the Windows service (the Service Control Manager starts it
     /// so; the installer registers it). Logs go to STATE_DIR\agent.log.
     Service {
@@ -65,6 +104,12 @@ enum Command {
         #[arg(long, env = "PARC_AGENT_CONFIG")]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StatusOutput {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -154,9 +199,80 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::Configure { config, server_url, enroll_secret, ca_file, client_cert, client_key } => {
+            let path = config.unwrap_or_else(default_config_path);
+            // An installer passes every property, empty when not set.
+            let given = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
+            let changes = ConfigFile {
+                server_url: given(server_url),
+                enroll_secret: given(enroll_secret),
+                ca_file: given(ca_file).map(PathBuf::from),
+                client_cert: given(client_cert).map(PathBuf::from),
+                client_key: given(client_key).map(PathBuf::from),
+                ..ConfigFile::default()
+            };
+            let config = configure(&path, changes).with_context(|| format!("{} is unchanged", path.display()))?;
+            tracing::info!(path = %path.display(), server = %config.server_url, "configuration written");
+            #[cfg(windows)]
+            if let Err(error) = service::set_recovery() {
+                tracing::warn!(%error, "service recovery not set");
+            }
+            Ok(())
+        }
+        Command::Status { config, state_dir, output } => {
+            let options = run_options(config, Overrides { state_dir, ..Overrides::default() }, true)?;
+            status(&options.state_dir, output)
+        }
         // Handled in main, before logging and the runtime.
         Command::Service { config } => service(config),
     }
+}
+
+/// `parc-agent status`: reads the state directory, changes nothing.
+fn status(state_dir: &std::path::Path, output: StatusOutput) -> anyhow::Result<()> {
+    use parc_agent::{spool, state::StateDir};
+    let states = StateDir::open(state_dir)?;
+    let state = states.load()?;
+    let spooled = spool::load(&states)?;
+    if output == StatusOutput::Json {
+        let value = serde_json::json!({
+            "state_dir": state_dir,
+            "enrollment": state.enrollment.as_ref().map(|e| serde_json::json!({
+                "server_url": e.server_url, "device_id": e.device_id,
+            })),
+            "sequence": state.sequence,
+            "sections_held": state.acked_sections.keys().collect::<Vec<_>>(),
+            "spool": spooled.as_ref().map(|s| serde_json::json!({
+                "collected_at": s.inventory.collected_at,
+                "bytes": s.bytes,
+                "software": s.inventory.software.as_ref().map(Vec::len),
+            })),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(());
+    }
+    println!("state directory  {}", state_dir.display());
+    match &state.enrollment {
+        Some(e) => println!("enrolled         device {} on {}", e.device_id, e.server_url),
+        None => println!("enrolled         no"),
+    }
+    println!("last sequence    {}", state.sequence);
+    println!(
+        "sections held    {} (the next report leaves them out while they stay the same)",
+        state.acked_sections.len()
+    );
+    match spooled {
+        None => println!("spool            empty (the server has the last inventory)"),
+        Some(s) => {
+            let age = now_unix().saturating_sub(s.inventory.collected_at).max(0).unsigned_abs();
+            println!(
+                "spool            one inventory, {} bytes, collected {} ago, waiting to be sent",
+                s.bytes,
+                humantime::format_duration(std::time::Duration::from_secs(age))
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The loop's options from the config file (the default one when not
@@ -176,6 +292,7 @@ fn run_options(config: Option<PathBuf>, overrides: Overrides, once: bool) -> any
         collect: CollectOptions { section_timeout: config.section_timeout, ..CollectOptions::default() },
         retry: RetryPolicy::default(),
         ca_file: config.ca_file,
+        client_identity: config.client_identity,
         splay: config.splay,
     })
 }

@@ -6,9 +6,10 @@
 //! an unreachable server means backoff, a refused secret means a long wait,
 //! never a tight loop.
 
-use crate::client::{AgentClient, ClientError, ReportAck};
+use crate::client::{AgentClient, ClientError, ReportAck, TlsMaterial};
 use crate::collect::{collect, CollectOptions};
 use crate::schedule::{jittered, Backoff};
+use crate::spool;
 use crate::state::{AgentState, Enrollment, StateDir, StateError};
 use rand::Rng;
 use std::path::PathBuf;
@@ -27,6 +28,8 @@ pub struct RunOptions {
     pub retry: RetryPolicy,
     /// The CA of an https:// server with a private CA.
     pub ca_file: Option<PathBuf>,
+    /// This agent's certificate and key, for a server that asks for one.
+    pub client_identity: Option<crate::config::ClientIdentity>,
     /// The service's first report waits a random time up to this, so that
     /// PCs switched on together do not report together (not with `once`).
     pub splay: Duration,
@@ -71,7 +74,7 @@ pub enum RunError {
     #[error("{server} rejected the report: {reason}")]
     ReportRejected { server: String, reason: String },
     #[error("gave up after {attempts} attempts: {last}")]
-    GaveUp { attempts: u32, last: ClientError },
+    GaveUp { attempts: u32, last: Box<RunError> },
     #[error(transparent)]
     Client(ClientError),
 }
@@ -84,16 +87,24 @@ pub type CycleOutcome = ReportAck;
 pub async fn run(options: &RunOptions) -> Result<CycleOutcome, RunError> {
     let states = StateDir::open(&options.state_dir)?;
     let mut state = states.load()?;
-    let ca_pem = match &options.ca_file {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
+    let read = |what: &str, path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| {
             RunError::Client(ClientError::BadUrl {
                 url: options.server_url.clone(),
-                reason: format!("cannot read the CA file {}: {e}", path.display()),
+                reason: format!("cannot read the {what} {}: {e}", path.display()),
             })
-        })?),
-        None => None,
+        })
     };
-    let client = AgentClient::with_ca(&options.server_url, ca_pem).map_err(RunError::Client)?;
+    let tls = TlsMaterial {
+        ca_pem: options.ca_file.as_deref().map(|path| read("CA file", path)).transpose()?,
+        identity: match &options.client_identity {
+            Some(identity) => {
+                Some((read("client certificate", &identity.cert)?, read("client key", &identity.key)?))
+            }
+            None => None,
+        },
+    };
+    let client = AgentClient::with_tls(&options.server_url, tls).map_err(RunError::Client)?;
     let mut real = RealCycle { client: &client, states: &states, state: &mut state, options };
     drive(options, &mut real, &mut rand::rng()).await
 }
@@ -144,7 +155,10 @@ pub(crate) async fn drive(
             }
             Err(CycleError::Busy { retry_after, last }) => {
                 if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
-                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
+                    return Err(RunError::GaveUp {
+                        attempts: options.retry.once_attempts,
+                        last: Box::new(RunError::Client(last)),
+                    });
                 }
                 backoff.record_failure();
                 let wait = crate::schedule::after_busy(retry_after, rng);
@@ -153,7 +167,7 @@ pub(crate) async fn drive(
             }
             Err(CycleError::Retry(last)) => {
                 if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
-                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last });
+                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last: Box::new(last) });
                 }
                 let wait = backoff.next_delay(rng);
                 warn!(server = %options.server_url, reason = %last, retry_in = %humantime::format_duration(rounded(wait)), "report failed, will retry");
@@ -183,8 +197,9 @@ fn rounded(duration: Duration) -> Duration {
 const MAX_FOLLOW_UPS: u32 = 2;
 
 pub(crate) enum CycleError {
-    /// Worth trying again soon, with backoff.
-    Retry(ClientError),
+    /// Worth trying again soon, with backoff: the server is away, or the
+    /// disk is full.
+    Retry(RunError),
     /// The server is busy and said when to come back.
     Busy {
         retry_after: Duration,
@@ -194,8 +209,13 @@ pub(crate) enum CycleError {
 }
 
 impl From<StateError> for CycleError {
+    /// A state file that cannot be written (a full disk) may be writable
+    /// later; one that cannot be read needs a person.
     fn from(error: StateError) -> Self {
-        CycleError::Fatal(RunError::State(error))
+        match error {
+            StateError::Write { .. } => CycleError::Retry(RunError::State(error)),
+            _ => CycleError::Fatal(RunError::State(error)),
+        }
     }
 }
 
@@ -205,12 +225,7 @@ async fn cycle(
     state: &mut AgentState,
     options: &RunOptions,
 ) -> Result<ReportAck, CycleError> {
-    let now =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let mut inventory = collect(&options.collect, i64::try_from(now).unwrap_or(i64::MAX)).await;
-    if inventory.machine_id.is_empty() {
-        inventory.machine_id = fallback_machine_id(states, state)?;
-    }
+    let inventory = spooled_or_collected(states, state, options).await?;
 
     let mut reenrolled = false;
     let mut follow_ups = 0;
@@ -232,6 +247,9 @@ async fn cycle(
                     state.acked_sections.remove(section);
                 }
                 states.save(state)?;
+                if let Err(error) = spool::clear(states) {
+                    warn!(%error, "cannot empty the spool; its inventory will be sent again");
+                }
                 if again && follow_ups < MAX_FOLLOW_UPS {
                     follow_ups += 1;
                     info!(resync = ack.resync, missing = ?ack.missing, "server asked for sections; sending them now");
@@ -263,7 +281,7 @@ async fn cycle(
                 }))
             }
             Err(ClientError::Unavailable(reason)) => {
-                return Err(CycleError::Retry(ClientError::Unavailable(reason)))
+                return Err(CycleError::Retry(RunError::Client(ClientError::Unavailable(reason))))
             }
             Err(ClientError::Busy { retry_after, message }) => {
                 return Err(CycleError::Busy {
@@ -300,12 +318,55 @@ async fn enroll(
         Err(ClientError::Unauthenticated(reason)) => {
             Err(CycleError::Fatal(RunError::EnrollRefused { server: options.server_url.clone(), reason }))
         }
-        Err(ClientError::Unavailable(reason)) => Err(CycleError::Retry(ClientError::Unavailable(reason))),
+        Err(ClientError::Unavailable(reason)) => {
+            Err(CycleError::Retry(RunError::Client(ClientError::Unavailable(reason))))
+        }
         Err(ClientError::Rejected(reason)) => {
             Err(CycleError::Fatal(RunError::EnrollRefused { server: options.server_url.clone(), reason }))
         }
         Err(other) => Err(CycleError::Fatal(RunError::Client(other))),
     }
+}
+
+/// The inventory to send: the spooled one when it is recent (the server
+/// was away: send what was collected then, without collecting again), else
+/// a fresh one, spooled before it goes out. A spool that cannot be written
+/// (a full disk) does not stop the report.
+async fn spooled_or_collected(
+    states: &StateDir,
+    state: &mut AgentState,
+    options: &RunOptions,
+) -> Result<parc_model::Inventory, CycleError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0);
+    match spool::load(states) {
+        Ok(Some(spooled)) if spool::is_fresh(spooled.inventory.collected_at, now) => {
+            info!(
+                collected_at = spooled.inventory.collected_at,
+                bytes = spooled.bytes,
+                "sending the spooled inventory"
+            );
+            return Ok(spooled.inventory);
+        }
+        Ok(Some(spooled)) => {
+            info!(collected_at = spooled.inventory.collected_at, "the spooled inventory is too old; collecting again")
+        }
+        Ok(None) => {}
+        Err(error) => {
+            warn!(%error, "setting the spool aside");
+            let _ = spool::clear(states);
+        }
+    }
+    let mut inventory = collect(&options.collect, now).await;
+    if inventory.machine_id.is_empty() {
+        inventory.machine_id = fallback_machine_id(states, state)?;
+    }
+    if let Err(error) = spool::save(states, &inventory) {
+        warn!(%error, "cannot spool the inventory; sending it anyway");
+    }
+    Ok(inventory)
 }
 
 fn fallback_machine_id(states: &StateDir, state: &mut AgentState) -> Result<String, StateError> {
@@ -356,7 +417,7 @@ mod tests {
     }
 
     fn unavailable() -> Result<ReportAck, CycleError> {
-        Err(CycleError::Retry(ClientError::Unavailable("connection refused".into())))
+        Err(CycleError::Retry(RunError::Client(ClientError::Unavailable("connection refused".into()))))
     }
 
     fn busy(seconds: u64) -> Result<ReportAck, CycleError> {
@@ -376,6 +437,7 @@ mod tests {
             collect: Default::default(),
             retry: RetryPolicy::default(),
             ca_file: None,
+            client_identity: None,
             splay: Duration::from_secs(300),
         }
     }

@@ -11,8 +11,10 @@ use std::ffi::OsString;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 use windows_service::service::{
-    ServiceControl, ServiceControlAccept, ServiceExitCode, ServiceState, ServiceStatus, ServiceType,
+    ServiceAccess, ServiceAction, ServiceActionType, ServiceControl, ServiceControlAccept, ServiceExitCode,
+    ServiceFailureActions, ServiceFailureResetPeriod, ServiceState, ServiceStatus, ServiceType,
 };
+use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::service_control_handler::{self, ServiceControlHandlerResult};
 use windows_service::{define_windows_service, service_dispatcher};
 
@@ -29,6 +31,34 @@ pub fn run_as_service(options: RunOptions) -> anyhow::Result<()> {
     service_dispatcher::start(SERVICE_NAME, ffi_service_main).map_err(|e| {
         anyhow::anyhow!("not started by the Service Control Manager ({e}): use `parc-agent run`")
     })
+}
+
+/// Sets the installed service's recovery: restart after 1 minute, then 5,
+/// then 15; the count resets after a day without failure. Also on a
+/// non-zero exit, not only on a crash. The MSI runs this through
+/// `parc-agent configure` (wixl cannot write the failure-actions table).
+pub fn set_recovery() -> anyhow::Result<()> {
+    let manager = ServiceManager::local_computer(None::<&str>, ServiceManagerAccess::CONNECT)
+        .map_err(|e| anyhow::anyhow!("cannot open the Service Control Manager: {e}"))?;
+    let service = manager
+        .open_service(SERVICE_NAME, ServiceAccess::CHANGE_CONFIG | ServiceAccess::QUERY_CONFIG)
+        .map_err(|e| anyhow::anyhow!("the {SERVICE_NAME} service is not installed: {e}"))?;
+    let restart = |minutes: u64| ServiceAction {
+        action_type: ServiceActionType::Restart,
+        delay: Duration::from_secs(60 * minutes),
+    };
+    service
+        .update_failure_actions(ServiceFailureActions {
+            reset_period: ServiceFailureResetPeriod::After(Duration::from_secs(24 * 3600)),
+            reboot_msg: None,
+            command: None,
+            actions: Some(vec![restart(1), restart(5), restart(15)]),
+        })
+        .map_err(|e| anyhow::anyhow!("cannot set the service's recovery actions: {e}"))?;
+    service
+        .set_failure_actions_on_non_crash_failures(true)
+        .map_err(|e| anyhow::anyhow!("cannot set the service's recovery on errors: {e}"))?;
+    Ok(())
 }
 
 fn service_main(_arguments: Vec<OsString>) {

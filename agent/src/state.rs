@@ -21,6 +21,8 @@ pub enum StateError {
     Corrupt { path: PathBuf, source: serde_json::Error },
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
+    #[error("{path} holds no valid spooled inventory ({reason})")]
+    BadSpool { path: PathBuf, reason: String },
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,19 +82,38 @@ impl StateDir {
 
     /// Replaces the saved state atomically.
     pub fn save(&self, state: &AgentState) -> Result<(), StateError> {
-        let path = self.path();
-        let temp = self.dir.join(format!(".{STATE_FILE}.tmp"));
+        let bytes = serde_json::to_vec_pretty(state).map_err(|e| StateError::Write {
+            path: self.path(),
+            source: std::io::Error::other(e),
+        })?;
+        self.write_atomically(STATE_FILE, &bytes)
+    }
+
+    /// Replaces `name` in the directory with `bytes`: a temp file, fsync,
+    /// rename, fsync of the directory. A crash at any point leaves the old
+    /// file or the new one; a full disk leaves the old one and an error.
+    pub(crate) fn write_atomically(&self, name: &str, bytes: &[u8]) -> Result<(), StateError> {
+        let path = self.dir.join(name);
+        let temp = self.dir.join(format!(".{name}.tmp"));
         let write = || -> std::io::Result<()> {
-            let bytes = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
             let mut file = std::fs::File::create(&temp)?;
             restrict_to_owner(&temp, 0o600);
-            file.write_all(&bytes)?;
+            file.write_all(bytes)?;
             file.sync_all()?;
             std::fs::rename(&temp, &path)?;
             sync_dir(&self.dir);
             Ok(())
         };
-        write().map_err(|source| StateError::Write { path, source })
+        write().map_err(|source| {
+            // Do not leave a partial temp file taking the space that ran out.
+            let _ = std::fs::remove_file(&temp);
+            StateError::Write { path, source }
+        })
+    }
+
+    /// A file of the directory, such as the spool.
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
     }
 }
 
@@ -104,9 +125,52 @@ fn restrict_to_owner(path: &Path, mode: u32) {
     }
 }
 
-/// On Windows the state lives under %ProgramData%, whose ACL the installer sets.
-#[cfg(not(unix))]
-fn restrict_to_owner(_path: &Path, _mode: u32) {}
+/// On Windows: a protected ACL giving SYSTEM, Administrators and the
+/// owner full control and nobody else anything (%ProgramData% otherwise
+/// lets every user read what the service writes there).
+#[cfg(windows)]
+fn restrict_to_owner(path: &Path, _mode: u32) {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Foundation::LocalFree;
+    use windows_sys::Win32::Security::Authorization::{
+        ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
+    };
+    use windows_sys::Win32::Security::{
+        SetFileSecurityW, DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+    };
+    let sddl = if path.is_dir() {
+        "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)"
+    } else {
+        "D:P(A;;FA;;;SY)(A;;FA;;;BA)(A;;FA;;;OW)"
+    };
+    let wide = |text: &std::ffi::OsStr| text.encode_wide().chain(Some(0)).collect::<Vec<u16>>();
+    let (sddl, file) = (wide(std::ffi::OsStr::new(sddl)), wide(path.as_os_str()));
+    let mut descriptor: PSECURITY_DESCRIPTOR = std::ptr::null_mut();
+    // SAFETY: both strings are NUL-terminated UTF-16 that outlive the calls;
+    // the descriptor the first call allocates is freed once, after use.
+    let applied = unsafe {
+        let made = ConvertStringSecurityDescriptorToSecurityDescriptorW(
+            sddl.as_ptr(),
+            SDDL_REVISION_1,
+            &mut descriptor,
+            std::ptr::null_mut(),
+        ) != 0;
+        let applied = made
+            && SetFileSecurityW(
+                file.as_ptr(),
+                DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION,
+                descriptor,
+            ) != 0;
+        if !descriptor.is_null() {
+            LocalFree(descriptor);
+        }
+        applied
+    };
+    if !applied {
+        let error = std::io::Error::last_os_error();
+        tracing::warn!(path = %path.display(), %error, "cannot restrict permissions");
+    }
+}
 
 #[cfg(unix)]
 fn sync_dir(dir: &Path) {

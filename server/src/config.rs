@@ -44,6 +44,8 @@ pub struct ConfigFile {
     pub tls_cert: Option<PathBuf>,
     /// Its PEM private key.
     pub tls_key: Option<PathBuf>,
+    /// The CA that signs agents' client certificates: agents must show one.
+    pub agent_ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,7 @@ pub struct Overrides {
     pub policy: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub agent_ca_file: Option<PathBuf>,
 }
 
 impl ServeConfig {
@@ -147,11 +150,18 @@ impl ServeConfig {
                     .map_err(|e| ConfigError::Invalid(format!("policy {e}")))?
             }
         };
+        let agent_ca_file = overrides.agent_ca_file.or(file.agent_ca_file);
         let tls = match (overrides.tls_cert.or(file.tls_cert), overrides.tls_key.or(file.tls_key)) {
             (Some(cert), Some(key)) => Some(
-                crate::tls::ServerIdentity::load(&cert, &key)
+                crate::tls::ServerIdentity::load(&cert, &key, agent_ca_file.as_deref())
                     .map_err(|e| ConfigError::Invalid(e.to_string()))?,
             ),
+            (None, None) if agent_ca_file.is_some() => {
+                return Err(ConfigError::Invalid(
+                    "agent_ca_file asks agents for client certificates, which needs TLS: give tls_cert and tls_key"
+                        .into(),
+                ))
+            }
             (None, None) => None,
             (Some(_), None) => return Err(ConfigError::Invalid("tls_cert is given without tls_key".into())),
             (None, Some(_)) => return Err(ConfigError::Invalid("tls_key is given without tls_cert".into())),
@@ -226,7 +236,7 @@ mod tests {
         assert_eq!(message, "tls_cert is given without tls_key");
 
         let dir = tempfile::tempdir().unwrap();
-        let made = crate::tls::generate(dir.path(), &["localhost".into()], 2026).unwrap();
+        let made = crate::tls::generate(dir.path(), &["localhost".into()], 2026, false).unwrap();
         let tls = Overrides {
             listen: Some("0.0.0.0:4750".parse().unwrap()),
             tls_cert: Some(made.cert),

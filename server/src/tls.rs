@@ -35,11 +35,14 @@ pub struct ServerIdentity {
     certs: Vec<CertificateDer<'static>>,
     cert_path: PathBuf,
     key_path: PathBuf,
+    /// The CA of agents' client certificates, when agents must show one.
+    agent_ca_pem: Option<Vec<u8>>,
 }
 
 impl ServerIdentity {
-    /// Reads and checks a PEM certificate chain and its private key.
-    pub fn load(cert_path: &Path, key_path: &Path) -> Result<ServerIdentity, TlsError> {
+    /// Reads and checks a PEM certificate chain and its private key, and
+    /// the CA of agents' client certificates when there is one.
+    pub fn load(cert_path: &Path, key_path: &Path, agent_ca: Option<&Path>) -> Result<ServerIdentity, TlsError> {
         let read = |what: &'static str, path: &Path| {
             std::fs::read(path).map_err(|e| TlsError::Read {
                 what,
@@ -61,12 +64,26 @@ impl ServerIdentity {
             path: key_path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        let agent_ca_pem = match agent_ca {
+            Some(path) => {
+                let pem = read("agent CA", path)?;
+                let certs = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().map_err(|e| {
+                    TlsError::Read { what: "agent CA", path: path.to_path_buf(), reason: e.to_string() }
+                })?;
+                if certs.is_empty() {
+                    return Err(TlsError::Empty { what: "CERTIFICATE", path: path.to_path_buf() });
+                }
+                Some(pem)
+            }
+            None => None,
+        };
         let identity = ServerIdentity {
             cert_pem,
             key_pem,
             certs,
             cert_path: cert_path.to_path_buf(),
             key_path: key_path.to_path_buf(),
+            agent_ca_pem,
         };
         // A key that is not the certificate's is found now, not at the
         // first connection.
@@ -74,10 +91,23 @@ impl ServerIdentity {
         Ok(identity)
     }
 
-    /// For the gRPC port.
+    /// For the gRPC port. With an agent CA, a client certificate is asked
+    /// for and checked against it; it stays optional at the TLS level so
+    /// that `parc` users connect with a token alone, and the agent service
+    /// refuses agents without one.
     pub fn tonic(&self) -> tonic::transport::ServerTlsConfig {
-        tonic::transport::ServerTlsConfig::new()
-            .identity(tonic::transport::Identity::from_pem(&self.cert_pem, &self.key_pem))
+        let config = tonic::transport::ServerTlsConfig::new()
+            .identity(tonic::transport::Identity::from_pem(&self.cert_pem, &self.key_pem));
+        match &self.agent_ca_pem {
+            Some(ca) => {
+                config.client_ca_root(tonic::transport::Certificate::from_pem(ca)).client_auth_optional(true)
+            }
+            None => config,
+        }
+    }
+
+    pub fn asks_agents_for_certificates(&self) -> bool {
+        self.agent_ca_pem.is_some()
     }
 
     /// For the HTTP port: HTTP/1.1 and HTTP/2 by ALPN.
@@ -115,6 +145,8 @@ pub struct GeneratedCert {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// The agents' client certificate and key, when asked for.
+    pub agent: Option<(PathBuf, PathBuf)>,
 }
 
 /// Makes a private CA and a server certificate for `hosts` (names and IP
@@ -122,9 +154,10 @@ pub struct GeneratedCert {
 /// years, in `dir`: `ca.pem` (give it to clients and agents), `server.pem`
 /// and `server.key` (readable by the owner only). The CA's own key is not
 /// kept: to add a host, run it again and hand out the new `ca.pem`.
-pub fn generate(dir: &Path, hosts: &[String], year: i32) -> Result<GeneratedCert, TlsError> {
+pub fn generate(dir: &Path, hosts: &[String], year: i32, agent_cert: bool) -> Result<GeneratedCert, TlsError> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
+        KeyUsagePurpose,
     };
     let failed = |e: rcgen::Error| TlsError::Generate(e.to_string());
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
@@ -156,6 +189,7 @@ pub fn generate(dir: &Path, hosts: &[String], year: i32) -> Result<GeneratedCert
     let mut name = DistinguishedName::new();
     name.push(DnType::CommonName, names[0].clone());
     params.distinguished_name = name;
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     params.not_before = rcgen::date_time_ymd(year, 1, 1);
     params.not_after = rcgen::date_time_ymd(year + 5, 1, 1);
     let key = KeyPair::generate().map_err(failed)?;
@@ -163,11 +197,33 @@ pub fn generate(dir: &Path, hosts: &[String], year: i32) -> Result<GeneratedCert
 
     std::fs::create_dir_all(dir)
         .map_err(|e| TlsError::Write { path: dir.to_path_buf(), reason: e.to_string() })?;
-    let files =
-        GeneratedCert { ca: dir.join("ca.pem"), cert: dir.join("server.pem"), key: dir.join("server.key") };
+    let mut files = GeneratedCert {
+        ca: dir.join("ca.pem"),
+        cert: dir.join("server.pem"),
+        key: dir.join("server.key"),
+        agent: None,
+    };
     write(&files.ca, ca.pem().as_bytes(), false)?;
     write(&files.cert, format!("{}{}", cert.pem(), ca.pem()).as_bytes(), false)?;
     write(&files.key, key.serialize_pem().as_bytes(), true)?;
+    if agent_cert {
+        // One certificate for the whole fleet: it proves "a PC we installed",
+        // on top of the enrollment secret. A PKI that issues each PC its
+        // own (Active Directory Certificate Services) does better.
+        let mut params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, "parc-agent");
+        params.distinguished_name = name;
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.not_before = rcgen::date_time_ymd(year, 1, 1);
+        params.not_after = rcgen::date_time_ymd(year + 5, 1, 1);
+        let agent_key = KeyPair::generate().map_err(failed)?;
+        let agent = params.signed_by(&agent_key, &ca).map_err(failed)?;
+        let (agent_cert, agent_key_path) = (dir.join("agent.pem"), dir.join("agent.key"));
+        write(&agent_cert, agent.pem().as_bytes(), false)?;
+        write(&agent_key_path, agent_key.serialize_pem().as_bytes(), true)?;
+        files.agent = Some((agent_cert, agent_key_path));
+    }
     Ok(files)
 }
 
@@ -245,22 +301,30 @@ mod tests {
     #[test]
     fn generated_certificates_load_and_a_wrong_key_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let made = generate(dir.path(), &["parc.cd91.local".into(), "127.0.0.1".into()], 2026).unwrap();
-        let identity = ServerIdentity::load(&made.cert, &made.key).unwrap();
+        let made = generate(dir.path(), &["parc.cd91.local".into(), "127.0.0.1".into()], 2026, true).unwrap();
+        let identity = ServerIdentity::load(&made.cert, &made.key, None).unwrap();
         assert_eq!(identity.certs.len(), 2, "the server certificate, then the CA");
+        assert!(!identity.asks_agents_for_certificates());
+        let (agent_cert, agent_key) = made.agent.clone().unwrap();
+        assert!(ServerIdentity::load(&made.cert, &made.key, Some(&made.ca)).unwrap().asks_agents_for_certificates());
+        let error = ServerIdentity::load(&made.cert, &made.key, Some(&agent_key)).unwrap_err().to_string();
+        assert!(error.contains("no CERTIFICATE") && error.contains("agent.key"), "{error}");
+        assert!(std::fs::read_to_string(agent_cert).unwrap().contains("BEGIN CERTIFICATE"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             assert_eq!(std::fs::metadata(&made.key).unwrap().permissions().mode() & 0o777, 0o600);
         }
-        let other = generate(&dir.path().join("other"), &["x".into()], 2026).unwrap();
-        let error = ServerIdentity::load(&made.cert, &other.key).unwrap_err().to_string();
+        let other = generate(&dir.path().join("other"), &["x".into()], 2026, false).unwrap();
+        assert!(other.agent.is_none());
+        let error = ServerIdentity::load(&made.cert, &other.key, None).unwrap_err().to_string();
         assert!(error.contains("do not go together"), "{error}");
-        let error = ServerIdentity::load(&made.key, &made.key).unwrap_err().to_string();
+        let error = ServerIdentity::load(&made.key, &made.key, None).unwrap_err().to_string();
         assert!(error.contains("no CERTIFICATE"), "{error}");
-        let error = ServerIdentity::load(&dir.path().join("missing.pem"), &made.key).unwrap_err().to_string();
+        let error =
+            ServerIdentity::load(&dir.path().join("missing.pem"), &made.key, None).unwrap_err().to_string();
         assert!(error.contains("cannot read certificate") && error.contains("missing.pem"), "{error}");
-        assert!(generate(dir.path(), &[" ".into()], 2026).is_err());
+        assert!(generate(dir.path(), &[" ".into()], 2026, false).is_err());
     }
 
     #[test]

@@ -120,3 +120,80 @@ fn both_ports_speak_tls_with_a_generated_certificate_and_plain_text_stays_on_loo
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("parc_"), "{body}");
 }
+
+#[test]
+fn with_an_agent_ca_only_agents_holding_a_client_certificate_enroll_and_people_still_use_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dir.path().join("certs");
+    let made = run_with_env(
+        "parc-server",
+        &["gen-cert", "--dir", certs.to_str().unwrap(), "--host", "localhost", "--agent-cert"],
+        &[],
+    );
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    assert!(text(&made.stdout).contains("agent.pem"), "{}", text(&made.stdout));
+    let path = |name: &str| certs.join(name).to_str().unwrap().to_string();
+    let db = dir.path().join("parc.db");
+    let token = create_token(&db, "ops", "admin");
+    let server = Running::start_with_env(
+        "parc-server",
+        &[
+            "serve",
+            "--db",
+            db.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--http-listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &path("server.pem"),
+            "--tls-key",
+            &path("server.key"),
+            "--agent-ca-file",
+            &path("ca.pem"),
+        ],
+        &[("PARC_ENROLL_SECRET", SECRET)],
+    );
+    let line = server.wait_for_stderr("parc-server listening");
+    let grpc = line.split_whitespace().find_map(|w| w.strip_prefix("address=")).unwrap();
+    let url = format!("https://localhost:{}", grpc.rsplit(':').next().unwrap());
+
+    let agent = |name: &str, identity: &[(&str, String)]| {
+        let config = dir.path().join(format!("{name}.toml"));
+        let mut text = format!("server_url = \"{url}\"\nca_file = '{}'\n", path("ca.pem"));
+        for (key, value) in identity {
+            text.push_str(&format!("{key} = '{value}'\n"));
+        }
+        std::fs::write(&config, text).unwrap();
+        let state = dir.path().join(name);
+        std::process::Command::new(bin("parc-agent"))
+            .args(["run", "--once", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()])
+            .env("PARC_ENROLL_SECRET", SECRET)
+            .output()
+            .unwrap()
+    };
+    // No certificate: refused, and told what to set.
+    let refused = agent("bare", &[]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("client_cert and client_key"), "{}", text(&refused.stderr));
+    // A certificate from another CA: the handshake refuses it.
+    let other = dir.path().join("other");
+    let made =
+        run_with_env("parc-server", &["gen-cert", "--dir", other.to_str().unwrap(), "--host", "x", "--agent-cert"], &[]);
+    assert!(made.status.success());
+    let foreign = other.join("agent.pem").to_str().unwrap().to_string();
+    let foreign_key = other.join("agent.key").to_str().unwrap().to_string();
+    let stranger = agent("stranger", &[("client_cert", foreign), ("client_key", foreign_key)]);
+    assert!(!stranger.status.success(), "{}", text(&stranger.stderr));
+    // The fleet's certificate: enrolled and reported.
+    let fleet = agent("fleet", &[("client_cert", path("agent.pem")), ("client_key", path("agent.key"))]);
+    assert!(fleet.status.success(), "{}", text(&fleet.stderr));
+
+    // People: a token, no certificate.
+    let env = vec![("PARC_TOKEN".to_string(), token)];
+    let devices =
+        run_with_env("parc", &["--server", &url, "--ca-file", &path("ca.pem"), "devices", "--output", "json"], &env);
+    assert!(devices.status.success(), "{}", text(&devices.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+}

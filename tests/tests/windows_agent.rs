@@ -52,6 +52,8 @@ impl WinePrefix {
         wine.run("wineboot", &["-i"]);
         wine.run("wineserver", &["-w"]);
         wine.run("wine", &["winecfg", "-v", "win10"]);
+        // Also where an installed parc-agent.exe finds it.
+        std::fs::copy(&dll, wine.prefix.path().join("drive_c/windows/system32/bcryptprimitives.dll")).unwrap();
         wine
     }
 
@@ -100,6 +102,42 @@ impl WinePrefix {
         let text = std::fs::read_to_string(&out).unwrap_or_default();
         assert!(status.success(), "wine sc {args:?} failed: {text}");
         text
+    }
+
+    /// `wine msiexec ARGS /l*v LOG`: whether it succeeded, and the log.
+    fn msiexec(&self, args: &[&str], log: &Path) -> (bool, String) {
+        let status = self
+            .command("wine")
+            .arg("msiexec")
+            .args(args)
+            .args(["/l*v", &wine_path(log)])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("wine is needed (Debian package wine64)");
+        let bytes = std::fs::read(log).unwrap_or_default();
+        (status.success(), String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// The installed service's state, or `None` when there is no such service.
+    fn service_state(&self) -> Option<String> {
+        let out = self.app.path().join("query.out");
+        let file = std::fs::File::create(&out).unwrap();
+        let status = self
+            .command("wine")
+            .args(["sc", "query", "ParcAgent"])
+            .stdin(std::process::Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .unwrap();
+        let text = std::fs::read_to_string(&out).unwrap_or_default();
+        status.success().then_some(text)
+    }
+
+    fn drive_c(&self, path: &str) -> PathBuf {
+        self.prefix.path().join("drive_c").join(path)
     }
 
     fn agent(&self, args: &[&str]) -> Output {
@@ -298,4 +336,131 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
     assert!(text(&outside.stderr).contains("use `parc-agent run`"), "{}", text(&outside.stderr));
     let _ = keep_alive.kill();
     let _ = keep_alive.wait();
+}
+
+/// deploy/build-msi with the cross-built exe, at `version`.
+fn build_msi(out: &Path, version: &str) -> PathBuf {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/build-msi");
+    let output = Command::new(script)
+        .args(["--binary", windows_agent_exe().to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .args(["--version", version])
+        .output()
+        .expect("run deploy/build-msi");
+    assert!(output.status.success(), "build-msi failed: {}", text(&output.stderr));
+    PathBuf::from(text(&output.stdout).trim())
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + PATIENCE;
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+fn agent_state(wine: &WinePrefix) -> serde_json::Value {
+    std::fs::read(wine.drive_c("ProgramData/Parc/state/agent-state.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
+#[test]
+fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
+    let wine = WinePrefix::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (v1, v2) = (build_msi(&dir.path().join("v1"), "0.1.0"), build_msi(&dir.path().join("v2"), "0.1.1"));
+    let server = Server::start(&dir.path().join("parc.db"));
+    let exe = wine.drive_c("Program Files/Parc/parc-agent.exe");
+    let config = wine.drive_c("ProgramData/Parc/agent.toml");
+    let log = dir.path().join("msi.log");
+
+    // Without SERVER_URL, or with one that is not a URL: the install fails
+    // at its launch condition and leaves nothing.
+    for args in [vec![], vec!["SERVER_URL=parc.cd91.local:4750".to_string()]] {
+        let mut command = vec!["/i".to_string(), wine_path(&v1), "/qn".to_string()];
+        command.extend(args);
+        let command: Vec<&str> = command.iter().map(String::as_str).collect();
+        let (ok, text) = wine.msiexec(&command, &log);
+        assert!(!ok, "installed without a valid SERVER_URL");
+        assert!(text.contains("LaunchConditions. Return value 0"), "{text}");
+        assert!(!exe.exists() && wine.service_state().is_none());
+    }
+    // One that passes that check but that the agent refuses: the install
+    // fails in `parc-agent configure` and is rolled back.
+    let (ok, text_log) = wine.msiexec(&["/i", &wine_path(&v1), "/qn", "SERVER_URL=https://"], &log);
+    assert!(!ok && text_log.contains("LaunchConditions. Return value 1"), "{text_log}");
+    assert!(!exe.exists() && wine.service_state().is_none(), "rolled back");
+    let launch = Command::new("msiinfo").args(["export", v1.to_str().unwrap(), "LaunchCondition"]).output().unwrap();
+    assert!(text(&launch.stdout).contains("SERVER_URL is missing or malformed"), "Windows logs this message");
+
+    // A key the properties do not name is kept: no splay, for the test.
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, "splay = \"0s\"\n").unwrap();
+    // Wine stops its services when its last ordinary process ends: an
+    // agent retrying against nothing keeps the prefix alive meanwhile.
+    let mut keep_alive = wine
+        .command("wine")
+        .args(["parc-agent.exe", "run", "--server", "http://127.0.0.1:1", "--splay", "0s", "--state-dir", r"C:\keepalive"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+
+    let url = format!("SERVER_URL={}", server.url);
+    let secret = format!("ENROLL_SECRET={SECRET}");
+    let (ok, install_log) = wine.msiexec(&["/i", &wine_path(&v1), "/qn", &url, &secret], &log);
+    assert!(ok, "{install_log}");
+    assert!(!install_log.contains(SECRET), "the enrollment secret stays out of the MSI log");
+    assert!(exe.exists());
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(
+        written.contains(&format!("server_url = \"{}\"", server.url))
+            && written.contains(&format!("enroll_secret = \"{SECRET}\""))
+            && written.contains("splay = \"0s\""),
+        "{written}"
+    );
+    let registered = wine.sc(&["qc", "ParcAgent"]);
+    assert!(
+        registered.contains("AUTO_START")
+            && registered.contains(r"C:\Program Files\Parc\parc-agent.exe")
+            && registered.contains("service")
+            && registered.contains("LocalSystem"),
+        "{registered}"
+    );
+    let recovery = wine.run("wine", &["reg", "query", r"HKLM\System\CurrentControlSet\Services\ParcAgent", "/v", "FailureActions"]);
+    assert!(text(&recovery.stdout).contains("FailureActions"), "restart on failure is set");
+
+    // The installed service enrolls and reports on its own.
+    wait_for("the service's first report", || devices_json(&server.url).len() == 1);
+    assert!(wine.service_state().is_some_and(|state| state.contains("RUNNING")));
+    wait_for("the saved enrollment", || !agent_state(&wine)["enrollment"].is_null());
+    let enrollment = agent_state(&wine)["enrollment"].clone();
+
+    // A major upgrade with no properties: same configuration, same node
+    // key, one product, and the service back and reporting.
+    let sequence = agent_state(&wine)["sequence"].as_u64().unwrap();
+    let (ok, upgrade_log) = wine.msiexec(&["/i", &wine_path(&v2), "/qn"], &log);
+    assert!(ok, "{upgrade_log}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), written, "the upgrade keeps the configuration");
+    let products = wine.run("wine", &["reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall", "/s"]);
+    let products = text(&products.stdout);
+    assert_eq!(products.matches("Parc agent").count(), 1, "the old version is gone: {products}");
+    assert!(products.contains("0.1.1"), "{products}");
+    wait_for("a report from the upgraded service", || {
+        agent_state(&wine)["sequence"].as_u64().is_some_and(|now| now > sequence)
+    });
+    assert_eq!(agent_state(&wine)["enrollment"], enrollment, "the same node key, not a new enrollment");
+    assert_eq!(devices_json(&server.url).len(), 1);
+
+    // Uninstall: the service and the program go; the configuration and the
+    // node key stay for a reinstall.
+    let (ok, uninstall_log) = wine.msiexec(&["/x", &wine_path(&v2), "/qn"], &log);
+    assert!(ok, "{uninstall_log}");
+    assert!(wine.service_state().is_none(), "the service is removed");
+    assert!(!exe.exists(), "the program is removed");
+    assert!(config.exists() && wine.drive_c("ProgramData/Parc/state/agent-state.json").exists());
+    let _ = keep_alive.kill();
+    let _ = keep_alive.wait();
+    server.stop();
 }

@@ -66,6 +66,11 @@ enum Command {
         /// The certificate's PEM private key.
         #[arg(long, env = "PARC_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// The CA (PEM) that signs agents' client certificates: agents must
+        /// then show one to enroll and report (mutual TLS). People using
+        /// `parc` and the dashboard still sign in with tokens.
+        #[arg(long, env = "PARC_AGENT_CA_FILE", requires = "tls_cert")]
+        agent_ca_file: Option<PathBuf>,
     },
     /// Make a private CA and a server certificate for a first install:
     /// DIR/ca.pem (give it to agents and IT ops' workstations),
@@ -78,6 +83,11 @@ enum Command {
         /// each (parc.example.fr, 10.1.0.5, localhost).
         #[arg(long = "host", required = true)]
         hosts: Vec<String>,
+        /// Also DIR/agent.pem and DIR/agent.key: a client certificate for
+        /// agents (client_cert, client_key), signed by the same CA, for a
+        /// server started with agent_ca_file = ca.pem.
+        #[arg(long)]
+        agent_cert: bool,
     },
     /// Copy the database to FILE while the server runs (SQLite's online
     /// backup: one consistent snapshot, checked before it replaces FILE).
@@ -160,6 +170,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             policy,
             tls_cert,
             tls_key,
+            agent_ca_file,
         } => {
             let file = match &config {
                 Some(path) => ConfigFile::load(path)?,
@@ -177,6 +188,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                     policy,
                     tls_cert,
                     tls_key,
+                    agent_ca_file,
                 },
             )?;
             let storage = Arc::new(Storage::open_with_queue(&config.db, config.write_queue)?);
@@ -193,6 +205,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let mut state = AppState::new(storage, &config.enroll_secret, config.report_interval)
                 .with_policy(config.policy, config.policy_source);
             state.tls = tls;
+            state.agents_need_certificate = config.tls.as_ref().is_some_and(|t| t.asks_agents_for_certificates());
             let state = Arc::new(state);
             let grpc_tls = config.tls.as_ref().map(|identity| identity.tonic());
             let http_tls = config.tls.as_ref().map(|identity| identity.rustls_config()).transpose()?;
@@ -218,15 +231,23 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             tracing::info!("parc-server stopped");
             Ok(())
         }
-        Command::GenCert { dir, hosts } => {
+        Command::GenCert { dir, hosts, agent_cert } => {
             let year = 1970 + (parc_server::now_unix().div_euclid(86_400) * 400 / 146_097) as i32;
-            let made = parc_server::tls::generate(&dir, &hosts, year)?;
+            let made = parc_server::tls::generate(&dir, &hosts, year, agent_cert)?;
             println!("wrote {} (give it to agents and parc users: ca_file)", made.ca.display());
             println!(
                 "wrote {} and {} (tls_cert and tls_key of parc-server)",
                 made.cert.display(),
                 made.key.display()
             );
+            if let Some((cert, key)) = &made.agent {
+                println!(
+                    "wrote {} and {} (client_cert and client_key of agents; agent_ca_file of parc-server: {})",
+                    cert.display(),
+                    key.display(),
+                    made.ca.display()
+                );
+            }
             println!("valid for: {}", hosts.join(", "));
             Ok(())
         }

@@ -96,6 +96,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         collect: Default::default(),
         retry: RetryPolicy::default(),
         ca_file: None,
+        client_identity: None,
         splay: std::time::Duration::ZERO,
     };
     let ack = parc_agent::runner::run(&agent).await.context("reporting this machine")?;

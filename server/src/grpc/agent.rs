@@ -28,12 +28,26 @@ impl AgentApi {
     pub fn new(state: Arc<AppState>) -> AgentApi {
         AgentApi { state }
     }
+
+    /// With `agent_ca_file`, an agent without a client certificate is
+    /// refused; the TLS handshake has already refused one the CA did not sign.
+    fn check_certificate<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        if !self.state.agents_need_certificate || request.peer_certs().is_some_and(|certs| !certs.is_empty()) {
+            return Ok(());
+        }
+        warn!("agent refused: no client certificate");
+        Err(ServerError::Unauthenticated(
+            "this server asks agents for a client certificate: set client_cert and client_key in agent.toml",
+        )
+        .into())
+    }
 }
 
 #[tonic::async_trait]
 impl AgentService for AgentApi {
     #[tracing::instrument(name = "enroll", skip_all, fields(machine_id, hostname))]
     async fn enroll(&self, request: Request<EnrollRequest>) -> Result<Response<EnrollResponse>, Status> {
+        self.check_certificate(&request)?;
         let request = request.into_inner();
         if !self.state.secret_matches(&request.enroll_secret) {
             warn!("enrollment refused: wrong secret");
@@ -65,6 +79,10 @@ impl AgentService for AgentApi {
     async fn report(&self, request: Request<ReportRequest>) -> Result<Response<ReportResponse>, Status> {
         let started = Instant::now();
         let metrics = &self.state.metrics;
+        if let Err(status) = self.check_certificate(&request) {
+            metrics.report_rejected(RejectReason::Unauthenticated);
+            return Err(status);
+        }
         let bytes = request.get_ref().encoded_len();
         let report = match validate(request.into_inner()) {
             Ok(report) => report,

@@ -39,6 +39,9 @@ pub struct AppState {
     /// Recent answers of queries that read the whole fleet, for their
     /// next pages.
     pub answers: Arc<crate::search::Answers>,
+    /// Whether agents must show a client certificate (the TLS layer has
+    /// checked it against `agent_ca_file`) to enroll and report.
+    pub agents_need_certificate: bool,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             auth: Arc::new(crate::auth::Authenticator::new(storage.clone())),
             storage,
             tls: false,
+            agents_need_certificate: false,
             answers: Arc::default(),
             metrics: Arc::new(crate::metrics::Metrics::new()),
             enroll_secret_hash: sha256(enroll_secret.as_bytes()),
