@@ -115,7 +115,16 @@ impl ConfigFile {
         macro_rules! keep_or_set {
             ($($key:ident),*) => { $( if $key.is_some() { self.$key = $key; } )* };
         }
-        keep_or_set!(server_url, enroll_secret, state_dir, section_timeout, ca_file, splay, client_cert, client_key);
+        keep_or_set!(
+            server_url,
+            enroll_secret,
+            state_dir,
+            section_timeout,
+            ca_file,
+            splay,
+            client_cert,
+            client_key
+        );
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, ConfigError> {
@@ -301,7 +310,8 @@ mod tests {
             ..ConfigFile::default()
         };
         configure(&path, given(Some("https://parc.cd91.local:4750"), Some("s3cret"))).unwrap();
-        std::fs::write(&path, format!("{}splay = \"5m\"\n", std::fs::read_to_string(&path).unwrap())).unwrap();
+        std::fs::write(&path, format!("{}splay = \"5m\"\n", std::fs::read_to_string(&path).unwrap()))
+            .unwrap();
         // An upgrade with no properties, then one with a new URL only.
         configure(&path, given(None, None)).unwrap();
         let config = configure(&path, given(Some("https://parc2.cd91.local:4750"), None)).unwrap();
@@ -322,7 +332,8 @@ mod tests {
     fn configure_refuses_a_bad_value_and_keeps_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("agent.toml");
-        configure(&path, ConfigFile { server_url: Some("https://a:1".into()), ..ConfigFile::default() }).unwrap();
+        configure(&path, ConfigFile { server_url: Some("https://a:1".into()), ..ConfigFile::default() })
+            .unwrap();
         let before = std::fs::read_to_string(&path).unwrap();
         let error =
             configure(&path, ConfigFile { server_url: Some("parc:4750".into()), ..ConfigFile::default() })
@@ -339,7 +350,11 @@ mod tests {
         let file = ConfigFile { client_cert: Some(cert.clone()), ..ConfigFile::default() };
         let error = AgentConfig::resolve(file, Overrides::default()).unwrap_err();
         assert!(matches!(error, ConfigError::Invalid { key: "client_key", .. }), "{error}");
-        let file = ConfigFile { client_cert: Some(cert.clone()), client_key: Some(cert.clone()), ..ConfigFile::default() };
+        let file = ConfigFile {
+            client_cert: Some(cert.clone()),
+            client_key: Some(cert.clone()),
+            ..ConfigFile::default()
+        };
         let config = AgentConfig::resolve(file, Overrides::default()).unwrap();
         assert_eq!(config.client_identity, Some(ClientIdentity { cert: cert.clone(), key: cert }));
     }

@@ -211,11 +211,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 client_key: given(client_key).map(PathBuf::from),
                 ..ConfigFile::default()
             };
-            let config = configure(&path, changes).with_context(|| format!("{} is unchanged", path.display()))?;
+            let config =
+                configure(&path, changes).with_context(|| format!("{} is unchanged", path.display()))?;
             tracing::info!(path = %path.display(), server = %config.server_url, "configuration written");
             #[cfg(windows)]
-            if let Err(error) = service::set_recovery() {
-                tracing::warn!(%error, "service recovery not set");
+            match service::set_recovery() {
+                Ok(()) => tracing::info!(service = service::SERVICE_NAME, "restart on failure set"),
+                Err(error) => tracing::warn!(%error, "service recovery not set"),
             }
             Ok(())
         }

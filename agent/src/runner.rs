@@ -167,7 +167,10 @@ pub(crate) async fn drive(
             }
             Err(CycleError::Retry(last)) => {
                 if options.once && backoff.failures() + 1 >= options.retry.once_attempts {
-                    return Err(RunError::GaveUp { attempts: options.retry.once_attempts, last: Box::new(last) });
+                    return Err(RunError::GaveUp {
+                        attempts: options.retry.once_attempts,
+                        last: Box::new(last),
+                    });
                 }
                 let wait = backoff.next_delay(rng);
                 warn!(server = %options.server_url, reason = %last, retry_in = %humantime::format_duration(rounded(wait)), "report failed, will retry");
@@ -351,7 +354,10 @@ async fn spooled_or_collected(
             return Ok(spooled.inventory);
         }
         Ok(Some(spooled)) => {
-            info!(collected_at = spooled.inventory.collected_at, "the spooled inventory is too old; collecting again")
+            info!(
+                collected_at = spooled.inventory.collected_at,
+                "the spooled inventory is too old; collecting again"
+            )
         }
         Ok(None) => {}
         Err(error) => {

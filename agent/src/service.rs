@@ -14,8 +14,8 @@ use windows_service::service::{
     ServiceAccess, ServiceAction, ServiceActionType, ServiceControl, ServiceControlAccept, ServiceExitCode,
     ServiceFailureActions, ServiceFailureResetPeriod, ServiceState, ServiceStatus, ServiceType,
 };
-use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::service_control_handler::{self, ServiceControlHandlerResult};
+use windows_service::service_manager::{ServiceManager, ServiceManagerAccess};
 use windows_service::{define_windows_service, service_dispatcher};
 
 /// The service's name, as `sc` and the installer know it.
@@ -55,9 +55,11 @@ pub fn set_recovery() -> anyhow::Result<()> {
             actions: Some(vec![restart(1), restart(5), restart(15)]),
         })
         .map_err(|e| anyhow::anyhow!("cannot set the service's recovery actions: {e}"))?;
-    service
-        .set_failure_actions_on_non_crash_failures(true)
-        .map_err(|e| anyhow::anyhow!("cannot set the service's recovery on errors: {e}"))?;
+    // Also when it exits with an error rather than crashing. Not fatal:
+    // the restart on a crash is set (Wine, for one, refuses this flag).
+    if let Err(error) = service.set_failure_actions_on_non_crash_failures(true) {
+        tracing::warn!(%error, "the service restarts after a crash, not after an exit with an error");
+    }
     Ok(())
 }
 

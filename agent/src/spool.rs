@@ -63,7 +63,8 @@ pub fn load(states: &StateDir) -> Result<Option<Spooled>, StateError> {
         Err(source) => return Err(StateError::Read { path, source }),
     };
     let bad = |reason: String| StateError::BadSpool { path: path.clone(), reason };
-    let (header, payload) = bytes.split_at_checked(HEADER_LEN).ok_or_else(|| bad("truncated header".into()))?;
+    let (header, payload) =
+        bytes.split_at_checked(HEADER_LEN).ok_or_else(|| bad("truncated header".into()))?;
     if &header[..MAGIC.len()] != MAGIC {
         return Err(bad("not a spool file".into()));
     }
@@ -107,6 +108,10 @@ mod tests {
             hostname: "PC-ETAMPES-042".into(),
             machine_id: "0123456789abcdef".into(),
             agent_version: "0.1.0".into(),
+            volumes: Some(Vec::new()),
+            network_interfaces: Some(Vec::new()),
+            disks: Some(Vec::new()),
+            batteries: Some(Vec::new()),
             software: Some(vec![parc_model::SoftwarePackage {
                 name: "Mozilla Firefox".into(),
                 version: "128.5.1esr".into(),
@@ -191,7 +196,7 @@ mod tests {
         let (_dir, states) = states();
         let mut huge = inventory();
         huge.software = Some(
-            (0..60_000)
+            (0..100_000)
                 .map(|i| parc_model::SoftwarePackage {
                     name: format!("package number {i} with a long enough name"),
                     version: "1.0.0".into(),

@@ -82,10 +82,8 @@ impl StateDir {
 
     /// Replaces the saved state atomically.
     pub fn save(&self, state: &AgentState) -> Result<(), StateError> {
-        let bytes = serde_json::to_vec_pretty(state).map_err(|e| StateError::Write {
-            path: self.path(),
-            source: std::io::Error::other(e),
-        })?;
+        let bytes = serde_json::to_vec_pretty(state)
+            .map_err(|e| StateError::Write { path: self.path(), source: std::io::Error::other(e) })?;
         self.write_atomically(STATE_FILE, &bytes)
     }
 
@@ -136,7 +134,8 @@ fn restrict_to_owner(path: &Path, _mode: u32) {
         ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
     };
     use windows_sys::Win32::Security::{
-        SetFileSecurityW, DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION, PSECURITY_DESCRIPTOR,
+        SetFileSecurityW, DACL_SECURITY_INFORMATION, PROTECTED_DACL_SECURITY_INFORMATION,
+        PSECURITY_DESCRIPTOR,
     };
     let sddl = if path.is_dir() {
         "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;OW)"

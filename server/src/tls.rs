@@ -42,7 +42,11 @@ pub struct ServerIdentity {
 impl ServerIdentity {
     /// Reads and checks a PEM certificate chain and its private key, and
     /// the CA of agents' client certificates when there is one.
-    pub fn load(cert_path: &Path, key_path: &Path, agent_ca: Option<&Path>) -> Result<ServerIdentity, TlsError> {
+    pub fn load(
+        cert_path: &Path,
+        key_path: &Path,
+        agent_ca: Option<&Path>,
+    ) -> Result<ServerIdentity, TlsError> {
         let read = |what: &'static str, path: &Path| {
             std::fs::read(path).map_err(|e| TlsError::Read {
                 what,
@@ -67,9 +71,10 @@ impl ServerIdentity {
         let agent_ca_pem = match agent_ca {
             Some(path) => {
                 let pem = read("agent CA", path)?;
-                let certs = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().map_err(|e| {
-                    TlsError::Read { what: "agent CA", path: path.to_path_buf(), reason: e.to_string() }
-                })?;
+                let certs =
+                    CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>().map_err(|e| {
+                        TlsError::Read { what: "agent CA", path: path.to_path_buf(), reason: e.to_string() }
+                    })?;
                 if certs.is_empty() {
                     return Err(TlsError::Empty { what: "CERTIFICATE", path: path.to_path_buf() });
                 }
@@ -154,10 +159,15 @@ pub struct GeneratedCert {
 /// years, in `dir`: `ca.pem` (give it to clients and agents), `server.pem`
 /// and `server.key` (readable by the owner only). The CA's own key is not
 /// kept: to add a host, run it again and hand out the new `ca.pem`.
-pub fn generate(dir: &Path, hosts: &[String], year: i32, agent_cert: bool) -> Result<GeneratedCert, TlsError> {
+pub fn generate(
+    dir: &Path,
+    hosts: &[String],
+    year: i32,
+    agent_cert: bool,
+) -> Result<GeneratedCert, TlsError> {
     use rcgen::{
-        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair,
-        KeyUsagePurpose,
+        BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+        KeyPair, KeyUsagePurpose,
     };
     let failed = |e: rcgen::Error| TlsError::Generate(e.to_string());
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(failed)?;
@@ -306,7 +316,9 @@ mod tests {
         assert_eq!(identity.certs.len(), 2, "the server certificate, then the CA");
         assert!(!identity.asks_agents_for_certificates());
         let (agent_cert, agent_key) = made.agent.clone().unwrap();
-        assert!(ServerIdentity::load(&made.cert, &made.key, Some(&made.ca)).unwrap().asks_agents_for_certificates());
+        assert!(ServerIdentity::load(&made.cert, &made.key, Some(&made.ca))
+            .unwrap()
+            .asks_agents_for_certificates());
         let error = ServerIdentity::load(&made.cert, &made.key, Some(&agent_key)).unwrap_err().to_string();
         assert!(error.contains("no CERTIFICATE") && error.contains("agent.key"), "{error}");
         assert!(std::fs::read_to_string(agent_cert).unwrap().contains("BEGIN CERTIFICATE"));

@@ -56,7 +56,8 @@ fn an_inventory_collected_while_the_server_is_down_survives_a_kill_and_goes_out_
     let stderr = text(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("sending the spooled inventory") && stderr.contains(&format!("collected_at={collected_at}")),
+        stderr.contains("sending the spooled inventory")
+            && stderr.contains(&format!("collected_at={collected_at}")),
         "the spooled inventory went out, not a new one: {stderr}"
     );
     assert_eq!(devices_json(&server.url).len(), 1);
@@ -84,17 +85,13 @@ fn an_agent_killed_at_any_moment_leaves_a_state_and_spool_that_read_back() {
 
     let kills = 24u32;
     for i in 0..kills {
-        let mut child = once(&server.url, &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            once(&server.url, &state).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
         std::thread::sleep(cycle * i / kills);
         let _ = child.kill();
         child.wait().unwrap();
         let status = status(&state);
-        assert!(
-            status.status.success(),
-            "after a kill at {:?}: {}",
-            cycle * i / kills,
-            text(&status.stderr)
-        );
+        assert!(status.status.success(), "after a kill at {:?}: {}", cycle * i / kills, text(&status.stderr));
         let leftovers: Vec<_> = std::fs::read_dir(&state)
             .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
             .unwrap_or_default();

@@ -166,8 +166,15 @@ fn with_an_agent_ca_only_agents_holding_a_client_certificate_enroll_and_people_s
         }
         std::fs::write(&config, text).unwrap();
         let state = dir.path().join(name);
-        std::process::Command::new(bin("parc-agent"))
-            .args(["run", "--once", "--config", config.to_str().unwrap(), "--state-dir", state.to_str().unwrap()])
+        std::process::Command::new(parc_e2e::bin("parc-agent"))
+            .args([
+                "run",
+                "--once",
+                "--config",
+                config.to_str().unwrap(),
+                "--state-dir",
+                state.to_str().unwrap(),
+            ])
             .env("PARC_ENROLL_SECRET", SECRET)
             .output()
             .unwrap()
@@ -178,8 +185,11 @@ fn with_an_agent_ca_only_agents_holding_a_client_certificate_enroll_and_people_s
     assert!(text(&refused.stderr).contains("client_cert and client_key"), "{}", text(&refused.stderr));
     // A certificate from another CA: the handshake refuses it.
     let other = dir.path().join("other");
-    let made =
-        run_with_env("parc-server", &["gen-cert", "--dir", other.to_str().unwrap(), "--host", "x", "--agent-cert"], &[]);
+    let made = run_with_env(
+        "parc-server",
+        &["gen-cert", "--dir", other.to_str().unwrap(), "--host", "x", "--agent-cert"],
+        &[],
+    );
     assert!(made.status.success());
     let foreign = other.join("agent.pem").to_str().unwrap().to_string();
     let foreign_key = other.join("agent.key").to_str().unwrap().to_string();
@@ -191,8 +201,11 @@ fn with_an_agent_ca_only_agents_holding_a_client_certificate_enroll_and_people_s
 
     // People: a token, no certificate.
     let env = vec![("PARC_TOKEN".to_string(), token)];
-    let devices =
-        run_with_env("parc", &["--server", &url, "--ca-file", &path("ca.pem"), "devices", "--output", "json"], &env);
+    let devices = run_with_env(
+        "parc",
+        &["--server", &url, "--ca-file", &path("ca.pem"), "devices", "--output", "json"],
+        &env,
+    );
     assert!(devices.status.success(), "{}", text(&devices.stderr));
     let listed: serde_json::Value = serde_json::from_slice(&devices.stdout).unwrap();
     assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");

@@ -27,6 +27,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
@@ -205,7 +207,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let mut state = AppState::new(storage, &config.enroll_secret, config.report_interval)
                 .with_policy(config.policy, config.policy_source);
             state.tls = tls;
-            state.agents_need_certificate = config.tls.as_ref().is_some_and(|t| t.asks_agents_for_certificates());
+            state.agents_need_certificate =
+                config.tls.as_ref().is_some_and(|t| t.asks_agents_for_certificates());
             let state = Arc::new(state);
             let grpc_tls = config.tls.as_ref().map(|identity| identity.tonic());
             let http_tls = config.tls.as_ref().map(|identity| identity.rustls_config()).transpose()?;

@@ -32,7 +32,8 @@ impl AgentApi {
     /// With `agent_ca_file`, an agent without a client certificate is
     /// refused; the TLS handshake has already refused one the CA did not sign.
     fn check_certificate<T>(&self, request: &Request<T>) -> Result<(), Status> {
-        if !self.state.agents_need_certificate || request.peer_certs().is_some_and(|certs| !certs.is_empty()) {
+        if !self.state.agents_need_certificate || request.peer_certs().is_some_and(|certs| !certs.is_empty())
+        {
             return Ok(());
         }
         warn!("agent refused: no client certificate");
