@@ -22,6 +22,8 @@ pub struct AgentConfig {
     /// This agent's certificate and key (PEM), for a server that asks
     /// agents for one (mutual TLS).
     pub client_identity: Option<ClientIdentity>,
+    /// Labels sent with every report, searchable on the server (`label:`).
+    pub labels: Vec<String>,
 }
 
 /// The paths of a client certificate and its private key.
@@ -49,6 +51,8 @@ pub struct ConfigFile {
     pub client_cert: Option<PathBuf>,
     /// The PEM private key of `client_cert`.
     pub client_key: Option<PathBuf>,
+    /// Such as ["pilot", "MDS-ETAMPES"]: sent with every report.
+    pub labels: Option<Vec<String>>,
 }
 
 /// Values from flags or the environment (which win over the file).
@@ -111,6 +115,7 @@ impl ConfigFile {
             splay,
             client_cert,
             client_key,
+            labels,
         } = changes;
         macro_rules! keep_or_set {
             ($($key:ident),*) => { $( if $key.is_some() { self.$key = $key; } )* };
@@ -123,7 +128,8 @@ impl ConfigFile {
             ca_file,
             splay,
             client_cert,
-            client_key
+            client_key,
+            labels
         );
     }
 
@@ -198,7 +204,20 @@ impl AgentConfig {
         if splay > Duration::from_secs(3600) {
             return Err(ConfigError::Invalid { key: "splay", message: "must be at most 1h".into() });
         }
+        let labels = file.labels.unwrap_or_default();
+        if labels.len() > parc_proto::limits::MAX_LABELS {
+            return Err(ConfigError::Invalid {
+                key: "labels",
+                message: format!("{} labels, more than {}", labels.len(), parc_proto::limits::MAX_LABELS),
+            });
+        }
+        if let Some((label, problem)) =
+            labels.iter().find_map(|l| parc_proto::limits::label_problem(l).map(|problem| (l, problem)))
+        {
+            return Err(ConfigError::Invalid { key: "labels", message: format!("{label:?}: {problem}") });
+        }
         Ok(AgentConfig {
+            labels,
             splay,
             server_url,
             enroll_secret: overrides.enroll_secret.or(file.enroll_secret).filter(|s| !s.trim().is_empty()),
@@ -340,6 +359,22 @@ mod tests {
                 .unwrap_err();
         assert!(matches!(error, ConfigError::Invalid { key: "server_url", .. }), "{error}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn labels_are_checked_and_named() {
+        let ok = AgentConfig::resolve(
+            parse("labels = [\"pilot\", \"MDS-ETAMPES\"]").unwrap(),
+            Overrides::default(),
+        );
+        assert_eq!(ok.unwrap().labels, ["pilot", "MDS-ETAMPES"]);
+        let bad = AgentConfig::resolve(parse("labels = [\"two words\"]").unwrap(), Overrides::default())
+            .unwrap_err();
+        assert!(bad.to_string().starts_with("labels: \"two words\": a label holds"), "{bad}");
+        let many: Vec<String> = (0..17).map(|i| format!("\"l{i}\"")).collect();
+        let text = format!("labels = [{}]", many.join(", "));
+        let bad = AgentConfig::resolve(parse(&text).unwrap(), Overrides::default()).unwrap_err();
+        assert!(bad.to_string().contains("17 labels"), "{bad}");
     }
 
     #[test]

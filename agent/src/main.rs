@@ -83,6 +83,10 @@ enum Command {
         /// The private key (PEM) of --client-cert.
         #[arg(long)]
         client_key: Option<String>,
+        /// Labels sent with every report, separated by commas or
+        /// semicolons: "pilot,MDS-ETAMPES" (the MSI's TAGS).
+        #[arg(long)]
+        labels: Option<String>,
     },
     /// Show what this agent holds: its enrollment, the sections the server
     /// confirmed, and the inventory waiting in the spool. Exits 1 when the
@@ -199,7 +203,15 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Configure { config, server_url, enroll_secret, ca_file, client_cert, client_key } => {
+        Command::Configure {
+            config,
+            server_url,
+            enroll_secret,
+            ca_file,
+            client_cert,
+            client_key,
+            labels,
+        } => {
             let path = config.unwrap_or_else(default_config_path);
             // An installer passes every property, empty when not set.
             let given = |value: Option<String>| value.filter(|v| !v.trim().is_empty());
@@ -209,6 +221,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 ca_file: given(ca_file).map(PathBuf::from),
                 client_cert: given(client_cert).map(PathBuf::from),
                 client_key: given(client_key).map(PathBuf::from),
+                labels: given(labels).map(|list| {
+                    list.split([',', ';'])
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from)
+                        .collect()
+                }),
                 ..ConfigFile::default()
             };
             let config =
@@ -295,6 +314,7 @@ fn run_options(config: Option<PathBuf>, overrides: Overrides, once: bool) -> any
         retry: RetryPolicy::default(),
         ca_file: config.ca_file,
         client_identity: config.client_identity,
+        labels: config.labels,
         splay: config.splay,
     })
 }

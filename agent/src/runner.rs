@@ -30,6 +30,8 @@ pub struct RunOptions {
     pub ca_file: Option<PathBuf>,
     /// This agent's certificate and key, for a server that asks for one.
     pub client_identity: Option<crate::config::ClientIdentity>,
+    /// Labels sent with every report.
+    pub labels: Vec<String>,
     /// The service's first report waits a random time up to this, so that
     /// PCs switched on together do not report together (not with `once`).
     pub splay: Duration,
@@ -366,6 +368,7 @@ async fn spooled_or_collected(
         }
     }
     let mut inventory = collect(&options.collect, now).await;
+    inventory.labels.clone_from(&options.labels);
     if inventory.machine_id.is_empty() {
         inventory.machine_id = fallback_machine_id(states, state)?;
     }
@@ -444,6 +447,7 @@ mod tests {
             retry: RetryPolicy::default(),
             ca_file: None,
             client_identity: None,
+            labels: Vec::new(),
             splay: Duration::from_secs(300),
         }
     }

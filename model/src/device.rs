@@ -25,12 +25,16 @@ pub struct DeviceSummary {
     pub system_storage: StorageKind,
     pub serial_number: String,
     pub revoked: bool,
+    /// The labels of its last report.
+    #[serde(default)]
+    pub labels: Vec<String>,
 }
 
 impl DeviceSummary {
     /// Copies the listed facts from an inventory onto this summary.
     pub fn fill_from(&mut self, inventory: &Inventory) {
         self.hostname.clone_from(&inventory.hostname);
+        self.labels.clone_from(&inventory.labels);
         if let Some(os) = &inventory.os {
             self.os_name.clone_from(&os.name);
             self.os_version.clone_from(&os.version);

@@ -11,6 +11,9 @@ pub struct Inventory {
     /// The OS's stable machine identifier, the key for re-enrollment.
     pub machine_id: String,
     pub agent_version: String,
+    /// Labels from the agent's configuration (the MSI's TAGS).
+    #[serde(default)]
+    pub labels: Vec<String>,
     pub system: Option<System>,
     pub os: Option<OperatingSystem>,
     pub cpu: Option<Cpu>,

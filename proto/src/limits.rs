@@ -6,6 +6,26 @@
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 /// Hostnames: 255 per RFC 1035, which also bounds NetBIOS names.
 pub const MAX_HOSTNAME_LEN: usize = 255;
+/// Labels on one PC (`labels` in agent.toml, TAGS of the MSI).
+pub const MAX_LABELS: usize = 16;
+/// One label's length.
+pub const MAX_LABEL_LEN: usize = 64;
+
+/// Why `label` is not a valid label: 1 to 64 letters, digits and `-_.:/`,
+/// so that a label is one word in the query language (`label:pilot`) and
+/// a list of them splits on commas.
+pub fn label_problem(label: &str) -> Option<&'static str> {
+    if label.is_empty() {
+        Some("a label cannot be empty")
+    } else if label.len() > MAX_LABEL_LEN {
+        Some("a label is longer than the limit of 64 characters")
+    } else if !label.chars().all(|c| c.is_alphanumeric() || "-_.:/".contains(c)) {
+        Some("a label holds letters, digits and - _ . : / only")
+    } else {
+        None
+    }
+}
+
 /// Machine identifiers (a GUID or /etc/machine-id is far shorter).
 pub const MAX_MACHINE_ID_LEN: usize = 128;
 /// Any other string field.

@@ -19,6 +19,7 @@ pub enum Field {
     Department,
     Site,
     Tag,
+    Label,
     Chassis,
     Disk,
     Status,
@@ -169,6 +170,7 @@ pub(crate) static FIELDS: &[FieldHelp] = &[
     ),
     text(Field::Site, "site", "site:MDS-ETAMPES", "on this site: the site code, exactly"),
     text(Field::Tag, "tag", "tag:CD91-004512", "this asset tag, exactly"),
+    text(Field::Label, "label", "label:pilot", "the agent reports this label (TAGS at install), exactly"),
     choice(
         Field::Chassis,
         "chassis",
@@ -315,7 +317,7 @@ mod tests {
                 !matches!(help.kind, FieldKind::Choice | FieldKind::Readiness)
             );
         }
-        assert_eq!(FIELDS.len(), 28);
+        assert_eq!(FIELDS.len(), 29);
     }
 
     #[test]

@@ -133,6 +133,8 @@ pub enum TextField {
     Site,
     /// The asset tag, exact.
     Tag,
+    /// One of the labels the agent reports, exact.
+    Label,
 }
 
 /// How a text field compares with its value, case ignored either way.
@@ -158,6 +160,7 @@ impl TextField {
             TextField::Department => Field::Department,
             TextField::Site => Field::Site,
             TextField::Tag => Field::Tag,
+            TextField::Label => Field::Label,
         }
     }
 
@@ -167,7 +170,7 @@ impl TextField {
 
     pub fn matching(self) -> TextMatch {
         match self {
-            TextField::Site | TextField::Tag => TextMatch::Exact,
+            TextField::Site | TextField::Tag | TextField::Label => TextMatch::Exact,
             _ => TextMatch::Contains,
         }
     }

@@ -123,6 +123,8 @@ fn text_fields() {
     assert_eq!(filter("tag:CD91-004512"), text(TextField::Tag, &["CD91-004512"]));
     assert_eq!(TextField::Site.matching(), TextMatch::Exact);
     assert_eq!(TextField::Tag.matching(), TextMatch::Exact);
+    assert_eq!(filter("label:pilot"), text(TextField::Label, &["pilot"]));
+    assert_eq!(TextField::Label.matching(), TextMatch::Exact);
     assert_eq!(TextField::Os.matching(), TextMatch::Contains);
 }
 

@@ -96,6 +96,7 @@ impl FieldTerm {
             Field::Department => self.text(TextField::Department, values),
             Field::Site => self.text(TextField::Site, values),
             Field::Tag => self.text(TextField::Tag, values),
+            Field::Label => self.text(TextField::Label, values),
             Field::Chassis => Filter::Chassis(self.choices::<Chassis>(&values)?),
             Field::Disk => Filter::Disk(self.choices::<DiskKind>(&values)?),
             Field::Status => Filter::Status(self.choices::<RolloutStatus>(&values)?),

@@ -6,7 +6,7 @@ use parc_query::*;
 use proptest::prelude::*;
 use proptest::sample::select;
 
-const TEXT_FIELDS: [TextField; 11] = [
+const TEXT_FIELDS: [TextField; 12] = [
     TextField::Hostname,
     TextField::Serial,
     TextField::Model,
@@ -18,6 +18,7 @@ const TEXT_FIELDS: [TextField; 11] = [
     TextField::Department,
     TextField::Site,
     TextField::Tag,
+    TextField::Label,
 ];
 const CHASSIS: [Chassis; 8] = [
     Chassis::Laptop,

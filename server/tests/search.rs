@@ -175,3 +175,40 @@ async fn a_bad_query_says_where_and_what_was_expected() {
         .unwrap_err();
     assert!(status.message().contains("laptop"), "{}", status.message());
 }
+
+#[tokio::test]
+async fn labels_the_agents_report_are_searched_whole_and_follow_the_last_report() {
+    let server = TestServer::start().await;
+    let agent = server.agent();
+    let mut keys = Vec::new();
+    for (i, labels) in [vec!["pilot", "MDS-ETAMPES"], vec!["MDS-ETAMPES"], vec![]].into_iter().enumerate() {
+        let mut pc = crate::util::inventory(&format!("PC-LABEL-{i}"), &format!("{i:0>32}"));
+        pc.labels = labels.into_iter().map(String::from).collect();
+        let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
+        agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
+        keys.push((key, pc));
+    }
+    let hosts = |found: Vec<pb::DeviceSummary>| found.into_iter().map(|d| d.hostname).collect::<Vec<_>>();
+    assert_eq!(hosts(query(&server, "label:pilot").await), ["PC-LABEL-0"]);
+    assert_eq!(hosts(query(&server, "label:mds-etampes").await), ["PC-LABEL-0", "PC-LABEL-1"]);
+    assert_eq!(hosts(query(&server, "label:MDS").await), Vec::<String>::new(), "a whole label, not a part");
+    assert_eq!(hosts(query(&server, "-label:pilot").await), ["PC-LABEL-1", "PC-LABEL-2"]);
+    let first = query(&server, "label:pilot").await.remove(0);
+    assert_eq!(first.labels, ["pilot", "MDS-ETAMPES"]);
+
+    // A later report (a delta: only the header changes) moves the label.
+    let (key, mut pc) = keys.swap_remove(1);
+    pc.labels = vec!["pilot".into()];
+    let acked = agent.report(&key, 2, &pc, &Default::default()).await.unwrap().held;
+    pc.labels = vec!["pilot".into(), "wave-2".into()];
+    let ack = agent.report(&key, 3, &pc, &acked).await.unwrap();
+    assert!(ack.unchanged > 0, "a delta report");
+    assert_eq!(hosts(query(&server, "label:pilot").await), ["PC-LABEL-0", "PC-LABEL-1"]);
+    assert_eq!(hosts(query(&server, "label:wave-2").await), ["PC-LABEL-1"]);
+
+    // A label the agent could not have sent is refused, naming it.
+    let mut bad = pc.clone();
+    bad.labels = vec!["two words".into()];
+    let error = agent.report(&key, 4, &bad, &Default::default()).await.unwrap_err().to_string();
+    assert!(error.contains("inventory.labels[0]"), "{error}");
+}

@@ -420,7 +420,8 @@ fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
 
     let url = format!("SERVER_URL={}", server.url);
     let secret = format!("ENROLL_SECRET={SECRET}");
-    let (ok, install_log) = wine.msiexec(&["/i", &wine_path(&v1), "/qn", &url, &secret], &log);
+    let (ok, install_log) =
+        wine.msiexec(&["/i", &wine_path(&v1), "/qn", &url, &secret, "TAGS=pilot,MDS-ETAMPES"], &log);
     assert!(ok, "{install_log}");
     // Windows Installer keeps MsiHiddenProperties out of its log; Wine's
     // msiexec logs every property regardless, so the table is what is checked.
@@ -437,7 +438,8 @@ fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
     assert!(
         written.contains(&format!("server_url = \"{}\"", server.url))
             && written.contains(&format!("enroll_secret = \"{SECRET}\""))
-            && written.contains("splay = \"0s\""),
+            && written.contains("splay = \"0s\"")
+            && written.contains(r#"labels = ["pilot", "MDS-ETAMPES"]"#),
         "{written}"
     );
     // Wine's sc has no `qc`: the service's registry key says the same.
@@ -473,6 +475,13 @@ fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
 
     // The installed service enrolls and reports on its own.
     wait_for("the service's first report", || devices_json(&server.url).len() == 1);
+    // Its labels, searchable.
+    let labelled =
+        run("parc", &["--server", &server.url, "devices", "-q", "label:mds-etampes", "--output", "json"]);
+    assert!(labelled.status.success(), "{}", text(&labelled.stderr));
+    let labelled: Vec<serde_json::Value> = serde_json::from_slice(&labelled.stdout).unwrap();
+    assert_eq!(labelled.len(), 1);
+    assert_eq!(labelled[0]["labels"], "pilot,MDS-ETAMPES");
     assert!(wine.service_state().is_some_and(|state| state.contains("RUNNING")));
     wait_for("the saved enrollment", || !agent_state(&wine)["enrollment"].is_null());
     let enrollment = agent_state(&wine)["enrollment"].clone();

@@ -22,6 +22,7 @@ pub fn device_summary_to_wire(d: &m::DeviceSummary) -> pb::DeviceSummary {
         system_storage: storage_to_wire(d.system_storage),
         serial_number: d.serial_number.clone(),
         revoked: d.revoked,
+        labels: d.labels.clone(),
     }
 }
 
@@ -44,6 +45,7 @@ pub fn device_summary_from_wire(d: pb::DeviceSummary) -> m::DeviceSummary {
         system_storage: storage_from_wire(d.system_storage),
         serial_number: d.serial_number,
         revoked: d.revoked,
+        labels: d.labels,
     }
 }
 

@@ -19,6 +19,7 @@ pub fn inventory_to_wire_without_software(inv: &m::Inventory) -> pb::Inventory {
         hostname: inv.hostname.clone(),
         machine_id: inv.machine_id.clone(),
         agent_version: inv.agent_version.clone(),
+        labels: inv.labels.clone(),
         system: inv.system.as_ref().map(|s| pb::System {
             manufacturer: s.manufacturer.clone(),
             model: s.model.clone(),
@@ -356,12 +357,19 @@ pub fn inventory_from_wire(inv: pb::Inventory) -> Result<m::Inventory, WireError
         Some(list) => software_from_wire(list)?,
         None => Vec::new(),
     };
+    let labels = count(inv.labels, "inventory.labels", MAX_LABELS)?;
+    for (i, label) in labels.iter().enumerate() {
+        if let Some(problem) = label_problem(label) {
+            return Err(WireError::new(format!("inventory.labels[{i}]"), format!("{label:?}: {problem}")));
+        }
+    }
 
     Ok(m::Inventory {
         collected_at: inv.collected_at,
         hostname: required_text(inv.hostname, "inventory.hostname", MAX_HOSTNAME_LEN)?,
         machine_id: required_text(inv.machine_id, "inventory.machine_id", MAX_MACHINE_ID_LEN)?,
         agent_version: top.s(inv.agent_version, "agent_version")?,
+        labels,
         system,
         os,
         cpu,

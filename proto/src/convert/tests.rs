@@ -6,6 +6,7 @@ fn sample() -> m::Inventory {
         hostname: "PC-MDS-ETA-0042".into(),
         machine_id: "4c4c4544-0042-3510-8048-b4c04f4e3232".into(),
         agent_version: "0.1.0".into(),
+        labels: vec!["pilot".into(), "MDS-ETAMPES".into()],
         system: Some(m::System {
             manufacturer: "Dell Inc.".into(),
             model: "Latitude 5420".into(),
@@ -251,6 +252,8 @@ fn every_limit_names_its_field() {
         ("inventory.hostname", Box::new(move |w| w.hostname = long(MAX_HOSTNAME_LEN))),
         ("inventory.machine_id", Box::new(move |w| w.machine_id = long(MAX_MACHINE_ID_LEN))),
         ("inventory.agent_version", Box::new(move |w| w.agent_version = long(MAX_STRING_LEN))),
+        ("inventory.labels", Box::new(|w| w.labels = vec!["pilot".into(); MAX_LABELS + 1])),
+        ("inventory.labels[1]", Box::new(move |w| w.labels = vec!["ok".into(), long(MAX_LABEL_LEN)])),
         (
             "inventory.system.serial_number",
             Box::new(move |w| {
@@ -334,4 +337,15 @@ fn every_limit_names_its_field() {
         assert!(error.field.starts_with(field), "expected an error at {field}, got {error}");
         assert!(error.problem.contains("limit"), "the problem names the limit: {error}");
     }
+}
+
+#[test]
+fn a_label_that_would_not_read_back_is_refused() {
+    for bad in ["a,b", "two words", ""] {
+        let mut wire = inventory_to_wire(&sample());
+        wire.labels = vec![bad.into()];
+        let error = inventory_from_wire(wire).unwrap_err();
+        assert_eq!(error.field, "inventory.labels[0]", "{bad:?}: {error}");
+    }
+    assert_eq!(inventory_from_wire(inventory_to_wire(&sample())).unwrap().labels, ["pilot", "MDS-ETAMPES"]);
 }

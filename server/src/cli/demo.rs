@@ -97,6 +97,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         retry: RetryPolicy::default(),
         ca_file: None,
         client_identity: None,
+        labels: Vec::new(),
         splay: std::time::Duration::ZERO,
     };
     let ack = parc_agent::runner::run(&agent).await.context("reporting this machine")?;

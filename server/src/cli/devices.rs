@@ -179,6 +179,9 @@ pub fn device_detail(device: &Device, now: i64) -> String {
         let _ = writeln!(out, "  Status        revoked: its node key no longer works");
     }
     let _ = writeln!(out, "  Machine id    {}", s.machine_id);
+    if !s.labels.is_empty() {
+        let _ = writeln!(out, "  Labels        {}", s.labels.join(", "));
+    }
     let Some(inventory) = &device.inventory else {
         let _ = writeln!(out, "\nNo inventory yet: the device enrolled but has not reported.");
         return out;

@@ -31,6 +31,8 @@ pub struct DeviceRow<'a> {
     pub enrolled_at: String,
     pub last_seen_at: String,
     pub revoked: bool,
+    /// Joined by commas (a label cannot hold one): one CSV column.
+    pub labels: String,
 }
 
 impl<'a> DeviceRow<'a> {
@@ -51,6 +53,7 @@ impl<'a> DeviceRow<'a> {
             enrolled_at: rfc3339(d.enrolled_at),
             last_seen_at: d.last_seen_at.map(rfc3339).unwrap_or_default(),
             revoked: d.revoked,
+            labels: d.labels.join(","),
         }
     }
 }
@@ -162,6 +165,7 @@ pub fn devices_csv(devices: &[DeviceSummary]) -> anyhow::Result<String> {
             "enrolled_at",
             "last_seen_at",
             "revoked",
+            "labels",
         ])?;
     }
     Ok(String::from_utf8(writer.into_inner()?)?)

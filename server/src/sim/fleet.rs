@@ -220,10 +220,16 @@ fn simulate_pc(
     );
     let last_update_days =
         if rng.random_range(0..100) < 85 { rng.random_range(1..30) } else { rng.random_range(30..400) };
+    let machine_id = hex_string(rng, 16);
+    // One PC in sixteen is in the pilot group (installed with TAGS=pilot),
+    // decided without drawing from `rng` so the rest of the fleet stays
+    // what it was.
+    let labels = if machine_id.starts_with('0') { vec!["pilot".to_string()] } else { Vec::new() };
     let inventory = Inventory {
         collected_at: now_unix,
         hostname,
-        machine_id: hex_string(rng, 16),
+        machine_id,
+        labels,
         agent_version: SIM_AGENT_VERSION.to_string(),
         system: Some(System {
             manufacturer: model.manufacturer.into(),

@@ -280,7 +280,7 @@ fn update_summary(
         "UPDATE devices SET hostname = ?1, last_seen_at = ?2, last_sequence = ?3, os_name = ?4, \
          os_version = ?5, manufacturer = ?6, model = ?7, chassis = ?8, cpu_model = ?9, cpu_cores = ?10, \
          ram_bytes = ?11, system_storage = ?12, serial_number = ?13, smbios_uuid = coalesce(?14, smbios_uuid), \
-         agent_version = ?15, collected_at = ?16, \
+         agent_version = ?15, collected_at = ?16, labels = ?19, \
          resync_requested = CASE WHEN ?17 THEN 0 ELSE resync_requested END WHERE id = ?18",
     )?
     .execute(params![
@@ -302,6 +302,7 @@ fn update_summary(
         inventory.collected_at,
         full,
         device_id,
+        super::read::labels_to_column(&summary.labels),
     ])?;
     Ok(())
 }

@@ -256,6 +256,14 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 6: the labels each agent reports (agent.toml `labels`, the MSI's
+    // TAGS), joined by commas.
+    Migration {
+        sql: r#"
+    ALTER TABLE devices ADD COLUMN labels TEXT NOT NULL DEFAULT '';
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -222,7 +222,7 @@ impl std::fmt::Debug for Storage {
 }
 
 pub(crate) const SUMMARY_COLUMNS: &str = "id, hostname, machine_id, enrolled_at, last_seen_at, os_name, os_version, \
-     manufacturer, model, chassis, cpu_model, cpu_cores, ram_bytes, system_storage, serial_number, revoked_at";
+     manufacturer, model, chassis, cpu_model, cpu_cores, ram_bytes, system_storage, serial_number, revoked_at, labels";
 
 impl Storage {
     /// Opens (or creates) the database at `path` and brings its schema up to

@@ -97,6 +97,17 @@ impl Builder {
                     TextField::Cpu => "d.cpu_model",
                     TextField::Os => "(d.os_name || ' ' || d.os_version)",
                     TextField::Software => return Some(self.software(values)),
+                    TextField::Label => {
+                        // Labels are stored joined by commas, which a label cannot hold.
+                        let tests: Vec<String> = values
+                            .iter()
+                            .map(|v| {
+                                let wanted = self.text(&format!(",{},", v.trim()));
+                                format!("instr(',' || lower(d.labels) || ',', {wanted}) > 0")
+                            })
+                            .collect();
+                        return Some(any(tests));
+                    }
                     TextField::User | TextField::Department | TextField::Site | TextField::Tag => {
                         return None
                     }

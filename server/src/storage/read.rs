@@ -28,7 +28,17 @@ pub(super) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceSummary>
         system_storage: enum_from_name::<StorageKind>(row.get(13)?),
         serial_number: row.get(14)?,
         revoked: row.get::<_, Option<i64>>(15)?.is_some(),
+        labels: labels_from_column(&row.get::<_, String>(16)?),
     })
+}
+
+/// Labels are stored joined by commas, which a label cannot hold.
+pub(crate) fn labels_to_column(labels: &[String]) -> String {
+    labels.join(",")
+}
+
+pub(crate) fn labels_from_column(column: &str) -> Vec<String> {
+    column.split(',').filter(|l| !l.is_empty()).map(String::from).collect()
 }
 
 /// One device's summary line.
@@ -107,6 +117,7 @@ pub(super) fn get_device(db: &Connection, device_id: u64) -> Result<Option<Devic
     inventory.machine_id.clone_from(&summary.machine_id);
     inventory.agent_version = agent_version;
     inventory.collected_at = collected_at.unwrap_or_default();
+    inventory.labels.clone_from(&summary.labels);
     Ok(Some(Device { summary, inventory: Some(inventory) }))
 }
 

@@ -247,6 +247,7 @@ fn inventory_sections(inv: &Inventory) -> Markup {
                         tr { th { "Model" } td { (s.model) } }
                         tr { th { "Type" } td { (s.chassis.label()) } }
                         tr { th { "Serial number" } td { (s.serial_number) } }
+                        @if !inv.labels.is_empty() { tr { th { "Labels" } td { (inv.labels.join(", ")) } } }
                         @if !s.smbios_uuid.is_empty() { tr { th { "SMBIOS UUID" } td { (s.smbios_uuid) } } }
                         tr { th { "BIOS" } td { (s.bios_vendor) " " (s.bios_version) " (" (s.bios_release_date) ")" } }
                     } } }
