@@ -3,16 +3,19 @@
 
 For each agent: start it as its service would run it, wait until its first inventory is done,
 then watch it for IDLE seconds (default 30) and print from /proc: the resident set at the end
-(VmRSS) and its peak over the whole run (VmHWM), the CPU time spent during the idle window, and
+(VmRSS; of it, RssAnon is the memory the process itself holds, the rest being its program's and
+libraries' pages, shared and clean) and its peak over the whole run (VmHWM), the CPU time spent during the idle window, and
 the context switches in it (each is a wake-up: a busy loop shows as thousands).
 
 parc-agent runs `run --splay 0s` against a real parc-server (release, fresh database, loopback);
 fusioninventory-agent runs `--daemon --no-fork` with a local target (it writes its inventory to a
-folder; no GLPI server is needed) and its embedded web server on a free port, as packaged.
+folder; no GLPI server is needed) and its embedded web server on a free port, as packaged. Its
+stored schedule for the local target is reset first, so its first inventory comes at once.
 
 Usage: bench/agent-idle.sh (builds the release agent and server, installs fusioninventory-agent).
 """
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -85,12 +88,13 @@ def watch(name, process, ready):
     cpu1 = sum(cpu_seconds(p) for p in pids)
     sw1 = sum(switches(p) for p in pids)
     rss = sum(kib(proc_status(p)["VmRSS"]) for p in pids)
+    anon = sum(kib(proc_status(p)["RssAnon"]) for p in pids)
     hwm = sum(kib(proc_status(p)["VmHWM"]) for p in pids)
     process.terminate()
     process.wait(timeout=30)
-    print(f"{name:<24} RSS {rss / 1024:6.1f} MiB   peak {hwm / 1024:6.1f} MiB   "
+    print(f"{name:<24} RSS {rss / 1024:6.1f} MiB (private {anon / 1024:5.1f})   peak {hwm / 1024:6.1f} MiB   "
           f"idle CPU {(cpu1 - cpu0) * 1000:6.0f} ms   wake-ups {sw1 - sw0:6d}   ({len(pids)} process(es))")
-    return rss, hwm, cpu1 - cpu0, sw1 - sw0
+    return rss, hwm, cpu1 - cpu0, sw1 - sw0, anon
 
 
 def main():
@@ -116,10 +120,34 @@ def main():
     srv.terminate()
     srv.wait(timeout=30)
 
+    # The same over TLS, as agents beyond the server's own machine report.
+    certs = f"{work}/certs"
+    subprocess.run([server, "gen-cert", "--dir", certs, "--host", "localhost"], check=True,
+                   stdout=subprocess.DEVNULL)
+    port = free_port()
+    srv = subprocess.Popen([server, "serve", "--db", f"{work}/tls.db", "--listen", f"127.0.0.1:{port}",
+                            "--http-listen", f"127.0.0.1:{free_port()}", "--tls-cert", f"{certs}/server.pem",
+                            "--tls-key", f"{certs}/server.key"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    with open(f"{work}/agent.toml", "w") as config:
+        config.write(f"ca_file = '{certs}/ca.pem'\n")
+    log.seek(0)
+    log.truncate()
+    tls = subprocess.Popen([agent, "run", "--config", f"{work}/agent.toml", "--server", f"https://localhost:{port}",
+                            "--splay", "0s", "--state-dir", f"{work}/agent-tls"], env=env,
+                           stdout=subprocess.DEVNULL, stderr=log)
+    watch("parc-agent run (TLS)", tls, reported)
+    srv.terminate()
+    srv.wait(timeout=30)
+
     out = f"{work}/fusion"
     os.mkdir(out)
+    # Its local target keeps its next run date in its storage: forget it,
+    # so that the first inventory comes within --delaytime (1 s).
+    shutil.rmtree("/var/lib/fusioninventory-agent/__LOCAL__", ignore_errors=True)
     fusion = subprocess.Popen(["fusioninventory-agent", "--daemon", "--no-fork", "--local", out,
-                               "--delaytime", "0", "--httpd-ip", "127.0.0.1",
+                               "--delaytime", "1", "--httpd-ip", "127.0.0.1",
                                "--httpd-port", str(free_port())],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     theirs = watch("fusioninventory-agent -d", fusion, lambda: len(os.listdir(out)) > 0)
@@ -127,6 +155,7 @@ def main():
     print()
     print(f"RSS ratio     {ours[0] / theirs[0]:.3f}   (target: parc-agent at most 10 MiB: "
           f"{'met' if ours[0] <= 10 * 1024 else 'NOT met'})")
+    print(f"private ratio {ours[4] / theirs[4]:.3f}   (anonymous memory: what the process itself holds)")
     print(f"peak ratio    {ours[1] / theirs[1]:.3f}")
     print(f"idle CPU      {ours[2] * 1000:.0f} ms vs {theirs[2] * 1000:.0f} ms over {IDLE:.0f} s")
     print(f"wake-ups      {ours[3]} vs {theirs[3]} over {IDLE:.0f} s")
