@@ -249,7 +249,14 @@ pub fn configure(path: &Path, changes: ConfigFile) -> Result<AgentConfig, Config
         (Some(dir), Some(name)) => (dir, name),
         _ => return Err(write_error("not a file path".into())),
     };
-    let dir = crate::state::StateDir::open(dir).map_err(|e| write_error(e.to_string()))?;
+    // A directory this creates is private (C:\ProgramData\Parc also holds
+    // the state); one that exists keeps its permissions (/etc/parc is the
+    // package's); the file itself is always private.
+    let dir = if dir.is_dir() {
+        crate::state::StateDir::existing(dir)
+    } else {
+        crate::state::StateDir::open(dir).map_err(|e| write_error(e.to_string()))?
+    };
     dir.write_atomically(name, text.as_bytes()).map_err(|e| write_error(e.to_string()))?;
     Ok(config)
 }

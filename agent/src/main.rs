@@ -252,7 +252,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
 /// `parc-agent status`: reads the state directory, changes nothing.
 fn status(state_dir: &std::path::Path, output: StatusOutput) -> anyhow::Result<()> {
     use parc_agent::{spool, state::StateDir};
-    let states = StateDir::open(state_dir)?;
+    // Reading only: a directory that does not exist is an agent that never ran.
+    let states = StateDir::existing(state_dir);
     let state = states.load()?;
     let spooled = spool::load(&states)?;
     if output == StatusOutput::Json {

@@ -64,6 +64,12 @@ impl StateDir {
         Ok(StateDir { dir: dir.to_path_buf() })
     }
 
+    /// A directory that exists, as it is: for reading it (`status`), or
+    /// writing into a directory someone else owns (`/etc/parc`).
+    pub fn existing(dir: &Path) -> StateDir {
+        StateDir { dir: dir.to_path_buf() }
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.join(STATE_FILE)
     }
