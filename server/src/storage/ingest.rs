@@ -4,7 +4,7 @@
 
 use super::codes::{change_kind_code, section_code, section_from_code};
 use super::software::LinkChanges;
-use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS};
+use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS, SUMMARY_COLUMN_COUNT};
 use parc_model::history::{diff_section, is_tracked, Change};
 use parc_model::{DeviceSummary, Inventory, Section, SoftwarePackage};
 use parc_proto::sections::{section_bytes, SectionHash};
@@ -114,15 +114,24 @@ pub(super) fn record_report(
     report: &Report,
 ) -> Result<ReportOutcome, StorageError> {
     let sequence = i64::try_from(report.sequence).unwrap_or(i64::MAX);
-    let device: Option<(u64, i64, bool)> = db
-        .prepare_cached(
-            "SELECT id, last_sequence, resync_requested FROM devices WHERE node_key_hash = ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([&report.node_key_hash], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+    // The summary comes in the same read: the report updates it at the end.
+    let device: Option<(DeviceSummary, i64, bool)> = db
+        .prepare_cached(&format!(
+            "SELECT {SUMMARY_COLUMNS}, last_sequence, resync_requested FROM devices \
+             WHERE node_key_hash = ?1 AND revoked_at IS NULL"
+        ))?
+        .query_row([&report.node_key_hash], |row| {
+            Ok((
+                super::read::summary_from_row(row)?,
+                row.get(SUMMARY_COLUMN_COUNT)?,
+                row.get(SUMMARY_COLUMN_COUNT + 1)?,
+            ))
+        })
         .optional()?;
-    let Some((device_id, last_sequence, resync_requested)) = device else {
+    let Some((summary, last_sequence, resync_requested)) = device else {
         return Ok(ReportOutcome::UnknownNodeKey);
     };
+    let device_id = summary.id;
     let mut held = held_sections(db, device_id)?;
     if sequence <= last_sequence {
         return Ok(ReportOutcome::Stale {
@@ -204,7 +213,7 @@ pub(super) fn record_report(
     }
 
     let full = report.unchanged.is_empty();
-    update_summary(db, device_id, inventory, sequence, now, full)?;
+    update_summary(db, summary, inventory, sequence, now, full)?;
     Ok(ReportOutcome::Stored {
         device_id,
         sections: HeldSections { held: confirmed(&held), missing, resync: resync_requested && !full },
@@ -254,15 +263,13 @@ fn record_history(db: &Connection, device_id: u64, at: i64, changes: &[Change]) 
 /// others keep what earlier reports said.
 fn update_summary(
     db: &Connection,
-    device_id: u64,
+    mut summary: DeviceSummary,
     inventory: &Inventory,
     sequence: i64,
     now: i64,
     full: bool,
 ) -> Result<(), StorageError> {
-    let mut summary: DeviceSummary = db
-        .prepare_cached(&format!("SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1"))?
-        .query_row([device_id], super::read::summary_from_row)?;
+    let device_id = summary.id;
     let before = summary.clone();
     summary.fill_from(inventory);
     if inventory.system.is_none() && summary == before {

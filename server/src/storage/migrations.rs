@@ -264,6 +264,28 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 7: the section content last. Each report reads every section's hash
+    // and unknown flag; with the content before them, a row whose content
+    // spilled into overflow pages (the software list) had those pages read
+    // to reach the flag.
+    Migration {
+        sql: r#"
+    CREATE TABLE device_sections_new (
+        device_id       INTEGER NOT NULL REFERENCES devices (id),
+        section         INTEGER NOT NULL,
+        hash            BLOB,
+        unknown_reason  TEXT,
+        changed_at      INTEGER NOT NULL,
+        content         BLOB,
+        PRIMARY KEY (device_id, section)
+    ) WITHOUT ROWID;
+    INSERT INTO device_sections_new (device_id, section, hash, unknown_reason, changed_at, content)
+        SELECT device_id, section, hash, unknown_reason, changed_at, content FROM device_sections;
+    DROP TABLE device_sections;
+    ALTER TABLE device_sections_new RENAME TO device_sections;
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -223,6 +223,8 @@ impl std::fmt::Debug for Storage {
 
 pub(crate) const SUMMARY_COLUMNS: &str = "id, hostname, machine_id, enrolled_at, last_seen_at, os_name, os_version, \
      manufacturer, model, chassis, cpu_model, cpu_cores, ram_bytes, system_storage, serial_number, revoked_at, labels";
+/// How many columns `SUMMARY_COLUMNS` names: the index of the next one.
+pub(crate) const SUMMARY_COLUMN_COUNT: usize = 17;
 
 impl Storage {
     /// Opens (or creates) the database at `path` and brings its schema up to
@@ -525,5 +527,13 @@ fn explain_open_error(error: &rusqlite::Error, path: &Path) -> String {
             format!("folder {} does not exist", parent.display())
         }
         _ => error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod summary_columns_tests {
+    #[test]
+    fn the_count_matches_the_list() {
+        assert_eq!(super::SUMMARY_COLUMNS.split(',').count(), super::SUMMARY_COLUMN_COUNT);
     }
 }

@@ -10,6 +10,7 @@ use parc_model::{ChassisKind, Device, DeviceSummary, Inventory, Section, Storage
 use prost::Message;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
+/// The summary from the first `SUMMARY_COLUMN_COUNT` columns of `row`.
 pub(super) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<DeviceSummary> {
     Ok(DeviceSummary {
         id: row.get(0)?,

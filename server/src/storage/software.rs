@@ -14,7 +14,7 @@ use super::StorageError;
 use parc_model::history::{diff_section, Change};
 use parc_model::{civil, Inventory, Section, SoftwarePackage};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One installed package of one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -119,19 +119,30 @@ pub(super) fn write(
         None => Vec::new(),
         Some(_) if added.is_empty() && removed.is_empty() => Vec::new(),
         Some(old) => {
-            // The old list: what is still there is in `packages`, what went
-            // is read back from the catalogue.
+            // What went is read back from the catalogue. Only the (name,
+            // architecture) pairs that gained or lost a version can show a
+            // change, so the diff sees those packages alone, not the other
+            // hundreds the PC still has.
             let gone = catalogue_rows(db, &removed)?;
-            let mut before = Vec::with_capacity(old.len());
-            for entry in &old {
-                if let Some(package) = by_id.get(&entry.software_id) {
-                    before.push((*package).clone());
-                } else if let Some(package) = gone.get(&entry.software_id) {
-                    before.push(package.clone());
-                }
-            }
+            let touched: HashSet<(&str, &str)> = added
+                .iter()
+                .filter_map(|id| by_id.get(id).copied())
+                .chain(gone.values())
+                .map(|p| (p.name.as_str(), p.architecture.as_str()))
+                .collect();
+            let relevant =
+                |p: &&SoftwarePackage| touched.contains(&(p.name.as_str(), p.architecture.as_str()));
+            let before: Vec<SoftwarePackage> = old
+                .iter()
+                .filter_map(|entry| {
+                    by_id.get(&entry.software_id).copied().or_else(|| gone.get(&entry.software_id))
+                })
+                .filter(relevant)
+                .cloned()
+                .collect();
+            let after: Vec<SoftwarePackage> = packages.iter().filter(relevant).cloned().collect();
             let old_inventory = Inventory { software: Some(before), ..Inventory::default() };
-            let new_inventory = Inventory { software: Some(packages.to_vec()), ..Inventory::default() };
+            let new_inventory = Inventory { software: Some(after), ..Inventory::default() };
             diff_section(Section::Software, &old_inventory, &new_inventory)
         }
     };
