@@ -329,6 +329,8 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
         log.contains("report sent") && log.contains("service stopped") && log.contains("code=0"),
         "{log}"
     );
+    // The state directory's protected ACL was applied (SetFileSecurityW).
+    assert!(!log.contains("cannot restrict permissions"), "{log}");
 
     // Outside the Service Control Manager, `service` says what to do
     // (while the keep-alive runs: this call must not start Wine's services).
