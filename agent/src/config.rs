@@ -106,19 +106,13 @@ impl ConfigFile {
 
     /// Sets every key `changes` has, keeping the others.
     pub fn update(&mut self, changes: ConfigFile) {
-        let ConfigFile {
-            server_url,
-            enroll_secret,
-            state_dir,
-            section_timeout,
-            ca_file,
-            splay,
-            client_cert,
-            client_key,
-            labels,
-        } = changes;
+        // The pattern names every field: a key added to the file and
+        // forgotten here does not compile.
         macro_rules! keep_or_set {
-            ($($key:ident),*) => { $( if $key.is_some() { self.$key = $key; } )* };
+            ($($key:ident),*) => {
+                let ConfigFile { $($key),* } = changes;
+                $( if $key.is_some() { self.$key = $key; } )*
+            };
         }
         keep_or_set!(
             server_url,

@@ -105,6 +105,20 @@ impl WinePrefix {
         text
     }
 
+    /// Wine stops its services when its last ordinary process ends: an
+    /// agent retrying against nothing keeps the prefix alive while held.
+    fn keep_alive(&self) -> KeepAlive {
+        let child = self
+            .command("wine")
+            .args(["parc-agent.exe", "run", "--server", "http://127.0.0.1:1", "--splay", "0s"])
+            .args(["--state-dir", r"C:\keepalive"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("wine is needed (Debian package wine64)");
+        KeepAlive(child)
+    }
+
     /// `wine msiexec ARGS /l*v LOG`: whether it succeeded, and the log.
     fn msiexec(&self, args: &[&str], log: &Path) -> (bool, String) {
         let status = self
@@ -143,6 +157,15 @@ impl WinePrefix {
 
     fn agent(&self, args: &[&str]) -> Output {
         self.command("wine").arg("parc-agent.exe").args(args).output().expect("run wine")
+    }
+}
+
+struct KeepAlive(std::process::Child);
+
+impl Drop for KeepAlive {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -280,24 +303,7 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
         ),
     )
     .unwrap();
-    // Wine stops its services when its last ordinary process ends: an
-    // agent retrying against nothing keeps the prefix alive meanwhile.
-    let mut keep_alive = wine
-        .command("wine")
-        .args([
-            "parc-agent.exe",
-            "run",
-            "--server",
-            "http://127.0.0.1:1",
-            "--splay",
-            "0s",
-            "--state-dir",
-            r"C:\keepalive",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let _keep_alive = wine.keep_alive();
     let exe = wine_path(&wine.app.path().join("parc-agent.exe"));
     wine.sc(&["create", "ParcAgent", "binPath=", &format!("{exe} service"), "start=", "demand"]);
     let started = wine.sc(&["start", "ParcAgent"]);
@@ -337,8 +343,6 @@ fn the_windows_service_starts_reports_and_stops_under_wine() {
     let outside = wine.agent(&["service"]);
     assert!(!outside.status.success());
     assert!(text(&outside.stderr).contains("use `parc-agent run`"), "{}", text(&outside.stderr));
-    let _ = keep_alive.kill();
-    let _ = keep_alive.wait();
 }
 
 /// deploy/build-msi with the cross-built exe, at `version`.
@@ -401,24 +405,7 @@ fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
     // A key the properties do not name is kept: no splay, for the test.
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     std::fs::write(&config, "splay = \"0s\"\n").unwrap();
-    // Wine stops its services when its last ordinary process ends: an
-    // agent retrying against nothing keeps the prefix alive meanwhile.
-    let mut keep_alive = wine
-        .command("wine")
-        .args([
-            "parc-agent.exe",
-            "run",
-            "--server",
-            "http://127.0.0.1:1",
-            "--splay",
-            "0s",
-            "--state-dir",
-            r"C:\keepalive",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let _keep_alive = wine.keep_alive();
 
     let url = format!("SERVER_URL={}", server.url);
     let secret = format!("ENROLL_SECRET={SECRET}");
@@ -512,7 +499,5 @@ fn the_msi_installs_configures_upgrades_and_uninstalls_the_agent_under_wine() {
     assert!(wine.service_state().is_none(), "the service is removed");
     assert!(!exe.exists(), "the program is removed");
     assert!(config.exists() && wine.drive_c("ProgramData/Parc/state/agent-state.json").exists());
-    let _ = keep_alive.kill();
-    let _ = keep_alive.wait();
     server.stop();
 }
