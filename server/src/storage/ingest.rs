@@ -19,8 +19,31 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Default)]
 pub struct Catalogue {
     hasher: foldhash::fast::RandomState,
-    ids: HashMap<u64, Vec<(i64, [String; 4])>>,
+    ids: HashMap<u64, Vec<CachedPackage>, std::hash::BuildHasherDefault<KeyIsHash>>,
     entries: usize,
+}
+
+/// A catalogue id and the (name, version, publisher, architecture) it stands for.
+type CachedPackage = (i64, [String; 4]);
+
+/// The catalogue cache's keys are already hashes: used as they are.
+#[derive(Default)]
+pub struct KeyIsHash(u64);
+
+impl std::hash::Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 /// What the writer keeps across the jobs of a transaction.

@@ -14,7 +14,7 @@ use super::StorageError;
 use parc_model::history::{diff_section, Change};
 use parc_model::{civil, Inventory, Section, SoftwarePackage};
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 /// One installed package of one device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -87,13 +87,13 @@ pub(super) fn write(
     packages: &[SoftwarePackage],
     before: Option<&[u8]>,
 ) -> Result<(Vec<u8>, Vec<Change>), StorageError> {
+    let mut ids = Vec::with_capacity(packages.len());
     let mut entries = Vec::with_capacity(packages.len());
-    let mut by_id: HashMap<i64, &SoftwarePackage> = HashMap::with_capacity(packages.len());
     for package in packages {
         let software_id = catalogue.id(db, package)?;
         let install_day = civil::parse_iso(&package.install_date).unwrap_or(0);
         entries.push(Installed { software_id, source: source_code(package.source), install_day });
-        by_id.insert(software_id, package);
+        ids.push(software_id);
     }
     entries.sort_unstable();
     entries.dedup_by_key(|e| (e.software_id, e.source));
@@ -104,10 +104,10 @@ pub(super) fn write(
         })?),
         None => None,
     };
-    let new_ids: BTreeSet<i64> = entries.iter().map(|e| e.software_id).collect();
-    let old_ids: BTreeSet<i64> = old.iter().flatten().map(|e| e.software_id).collect();
-    let added: Vec<i64> = new_ids.difference(&old_ids).copied().collect();
-    let removed: Vec<i64> = old_ids.difference(&new_ids).copied().collect();
+    // Both lists are sorted by id: what came and what went in one walk.
+    let new_ids = sorted_ids(&entries);
+    let old_ids = old.as_deref().map(sorted_ids).unwrap_or_default();
+    let (added, removed) = differences(&new_ids, &old_ids);
     let (block, bit) = device_block(device_id);
     for software_id in &added {
         links.set(*software_id, block, bit);
@@ -123,6 +123,7 @@ pub(super) fn write(
             // architecture) pairs that gained or lost a version can show a
             // change, so the diff sees those packages alone, not the other
             // hundreds the PC still has.
+            let by_id: HashMap<i64, &SoftwarePackage, FoldHash> = ids.iter().copied().zip(packages).collect();
             let gone = catalogue_rows(db, &removed)?;
             let touched: HashSet<(&str, &str)> = added
                 .iter()
@@ -149,6 +150,36 @@ pub(super) fn write(
     Ok((pack(&entries), changes))
 }
 
+/// foldhash rather than SipHash for maps keyed by ids: the keys are ours,
+/// and a report of 600 packages looks them up 600 times.
+type FoldHash = foldhash::fast::RandomState;
+
+/// The distinct ids of entries sorted by id.
+fn sorted_ids(entries: &[Installed]) -> Vec<i64> {
+    let mut ids: Vec<i64> = entries.iter().map(|e| e.software_id).collect();
+    ids.dedup();
+    ids
+}
+
+/// (in `new` only, in `old` only), both sorted and distinct.
+fn differences(new: &[i64], old: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let (mut added, mut removed) = (Vec::new(), Vec::new());
+    let (mut n, mut o) = (new.iter().peekable(), old.iter().peekable());
+    loop {
+        match (n.peek(), o.peek()) {
+            (Some(a), Some(b)) if a == b => {
+                n.next();
+                o.next();
+            }
+            (Some(a), Some(b)) if a < b => added.extend(n.next()),
+            (Some(_), Some(_)) => removed.extend(o.next()),
+            (Some(_), None) => added.extend(n.next()),
+            (None, Some(_)) => removed.extend(o.next()),
+            (None, None) => return (added, removed),
+        }
+    }
+}
+
 /// The link table's changes in the transaction under way, merged by
 /// (package, block). The reports of one transaction come mostly from
 /// devices enrolled together, whose ids share blocks, and share most of
@@ -158,7 +189,7 @@ pub(super) fn write(
 #[derive(Debug, Default)]
 pub struct LinkChanges {
     /// (software id, block) → (bits to set, bits to clear).
-    bits: HashMap<(i64, i64), (i64, i64)>,
+    bits: HashMap<(i64, i64), (i64, i64), FoldHash>,
 }
 
 impl LinkChanges {
@@ -398,5 +429,18 @@ mod tests {
         longer.push(0);
         assert_eq!(unpack(&longer), None);
         assert_eq!(unpack(&[0xff; 11]), None);
+    }
+}
+
+#[cfg(test)]
+mod differences_tests {
+    use super::differences;
+
+    #[test]
+    fn what_came_and_what_went() {
+        assert_eq!(differences(&[1, 3, 5, 7], &[2, 3, 7, 9]), (vec![1, 5], vec![2, 9]));
+        assert_eq!(differences(&[1, 2], &[]), (vec![1, 2], vec![]));
+        assert_eq!(differences(&[], &[4]), (vec![], vec![4]));
+        assert_eq!(differences(&[4], &[4]), (vec![], vec![]));
     }
 }
