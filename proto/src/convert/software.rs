@@ -145,7 +145,7 @@ pub(super) fn software_from_wire(list: pb::SoftwareList) -> Result<Vec<m::Softwa
         }
     }
     let mut packages = Vec::with_capacity(names.len());
-    for (i, name) in names.into_iter().enumerate() {
+    for (i, (name, version)) in names.into_iter().zip(versions).enumerate() {
         let lookup = |table: &[String], index: u32, column: &str| {
             table.get(index as usize).cloned().ok_or_else(|| {
                 WireError::new(
@@ -157,7 +157,7 @@ pub(super) fn software_from_wire(list: pb::SoftwareList) -> Result<Vec<m::Softwa
         let days = list.install_days[i];
         packages.push(m::SoftwarePackage {
             name,
-            version: versions[i].clone(),
+            version,
             publisher: lookup(&publishers, list.publisher_index[i], "publisher_index")?,
             install_date: if days == 0 { String::new() } else { m::civil::iso(i64::from(days)) },
             source: source_from_wire(list.sources[i]),
