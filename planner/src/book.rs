@@ -38,6 +38,23 @@ impl Demand {
         self.per_class[1] += other.per_class[1];
         self.cost_cents += other.cost_cents;
     }
+
+    fn remove(&mut self, other: Demand) {
+        self.devices -= other.devices;
+        self.per_class[0] -= other.per_class[0];
+        self.per_class[1] -= other.per_class[1];
+        self.cost_cents -= other.cost_cents;
+    }
+}
+
+/// A placement [`Book::take`] made, so that a trial can be undone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Taken {
+    index: usize,
+    site: SiteRef,
+    demand: Demand,
+    /// The take added the site to the wave's visits.
+    new_visit: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -143,18 +160,38 @@ impl<'r> Book<'r> {
 
     /// Records the placement. Never checks: fixed devices (frozen waves)
     /// are taken as they are even when a changed spec would refuse them.
-    pub fn take(&mut self, index: usize, site: SiteRef, demand: Demand) {
+    pub fn take(&mut self, index: usize, site: SiteRef, demand: Demand) -> Taken {
         let wave = &mut self.waves[index];
         wave.used.add(demand);
-        wave.sites.insert(site.id);
+        let new_visit = wave.sites.insert(site.id);
         if let Some(group) = site.group {
             wave.per_group[group] += demand.devices;
         }
+        self.move_stock(index, demand, -1);
+        Taken { index, site, demand, new_visit }
+    }
+
+    /// Undoes a [`take`](Self::take); takes are undone last first.
+    pub fn untake(&mut self, taken: Taken) {
+        let wave = &mut self.waves[taken.index];
+        wave.used.remove(taken.demand);
+        if taken.new_visit {
+            wave.sites.remove(&taken.site.id);
+        }
+        if let Some(group) = taken.site.group {
+            wave.per_group[group] -= taken.demand.devices;
+        }
+        self.move_stock(taken.index, taken.demand, 1);
+    }
+
+    /// Adds `sign` times the demand's devices to the stock slack of wave
+    /// `index` and every later one (stock used carries over).
+    fn move_stock(&mut self, index: usize, demand: Demand, sign: i64) {
         for class in DeviceClass::ALL {
-            let taken = i64::from(demand.per_class[class.index()]);
-            if taken > 0 {
+            let count = sign * i64::from(demand.per_class[class.index()]);
+            if count != 0 {
                 for left in &mut self.stock_slack[class.index()][index..] {
-                    *left -= taken;
+                    *left += count;
                 }
             }
         }

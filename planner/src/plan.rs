@@ -1,11 +1,12 @@
 //! Planning: devices are grouped by site (and tier), groups are taken in
 //! priority order, and each group goes whole into the first wave it fits
-//! (preferably one already visiting its site), or over consecutive waves
-//! when no wave can hold it. Every placement goes through the book's
+//! (preferably one already visiting its site), or over the earliest run of
+//! consecutive waves that holds it when no wave can, or, when no run can,
+//! into whatever room each wave has left. Every placement goes through the book's
 //! check, so hard constraints hold; what fits nowhere is left out with the
 //! constraint that stopped it.
 
-use crate::book::{Book, Demand, SiteRef};
+use crate::book::{Book, Demand, SiteRef, Taken};
 use crate::explain;
 use crate::spec::Rules;
 use crate::{Candidate, DeviceClass};
@@ -345,43 +346,92 @@ fn place_group(
             split: Split::Whole,
         };
     }
-    // No wave holds the whole group: fill consecutive waves, best first.
+    // No wave holds the whole group: the earliest run of consecutive waves
+    // that holds it all (waves closed to the site by a blackout do not break
+    // a run: nobody can go there then); failing that, whatever each wave can
+    // still take, so nobody is left out to keep the visits together.
     let why_split = open.clone().find_map(|index| book.check(index, group.site, total).err());
-    let mut remaining: Vec<usize> = (0..group.members.len()).collect();
-    let mut placed = Vec::new();
-    let mut refusals: Vec<BTreeMap<Constraint, u32>> = vec![BTreeMap::new(); 2];
-    for index in open {
+    let split = Split::By(why_split.unwrap_or(Constraint::Capacity));
+    for start in open.clone() {
+        let run = fill(rules, book, group, &demands, candidates, start..book.waves.len(), true);
+        if run.remaining.is_empty() {
+            return GroupOutcome { placed: run.placed, refused: Vec::new(), split };
+        }
+        for taken in run.taken.into_iter().rev() {
+            book.untake(taken);
+        }
+    }
+    let spread = fill(rules, book, group, &demands, candidates, open, false);
+    let refused = spread
+        .remaining
+        .into_iter()
+        .map(|position| {
+            let member = group.members[position];
+            (member, binding(&spread.refusals[candidates[member].class.index()]))
+        })
+        .collect();
+    GroupOutcome { placed: spread.placed, refused, split }
+}
+
+/// What [`fill`] placed, and what it could not.
+struct Fill {
+    /// (candidate index, wave number)
+    placed: Vec<(usize, u32)>,
+    /// Positions in the group's members.
+    remaining: Vec<usize>,
+    /// Per class: how many waves each constraint refused.
+    refusals: [BTreeMap<Constraint, u32>; 2],
+    taken: Vec<Taken>,
+}
+
+/// Places the group's members, best first, into `waves` in order, each
+/// wave taking what it can. With `consecutive`, stops at the first open
+/// wave that takes none, so the waves used follow each other.
+fn fill(
+    rules: &Rules,
+    book: &mut Book,
+    group: &Group,
+    demands: &[Demand],
+    candidates: &[Candidate],
+    waves: std::ops::Range<usize>,
+    consecutive: bool,
+) -> Fill {
+    let mut fill = Fill {
+        placed: Vec::new(),
+        remaining: (0..group.members.len()).collect(),
+        refusals: [BTreeMap::new(), BTreeMap::new()],
+        taken: Vec::new(),
+    };
+    for index in waves {
+        let before = fill.remaining.len();
         let mut blocked = [false; 2];
-        remaining.retain(|&position| {
+        fill.remaining.retain(|&position| {
             let class = candidates[group.members[position]].class.index();
             if blocked[class] {
                 return true;
             }
             match book.check(index, group.site, demands[position]) {
                 Ok(()) => {
-                    book.take(index, group.site, demands[position]);
-                    placed.push((group.members[position], index as u32 + 1));
+                    fill.taken.push(book.take(index, group.site, demands[position]));
+                    fill.placed.push((group.members[position], index as u32 + 1));
                     false
                 }
                 Err(constraint) => {
                     blocked[class] = true;
-                    *refusals[class].entry(constraint).or_insert(0) += 1;
+                    *fill.refusals[class].entry(constraint).or_insert(0) += 1;
                     true
                 }
             }
         });
-        if remaining.is_empty() {
+        if fill.remaining.is_empty() {
+            break;
+        }
+        let closed = rules.blackout(index as u32 + 1, group.site.kind).is_some();
+        if consecutive && fill.remaining.len() == before && (fill.placed.is_empty() || !closed) {
             break;
         }
     }
-    let refused = remaining
-        .into_iter()
-        .map(|position| {
-            let member = group.members[position];
-            (member, binding(&refusals[candidates[member].class.index()]))
-        })
-        .collect();
-    GroupOutcome { placed, refused, split: Split::By(why_split.unwrap_or(Constraint::Capacity)) }
+    fill
 }
 
 /// The constraint that refused most waves; a blackout only when nothing

@@ -197,3 +197,117 @@ fn the_sample_spec_is_valid() {
     assert_eq!((rules.waves, rules.capacity, rules.technicians.len()), (44, Some(45), 3));
     assert_eq!(rules.blackouts.len(), 2);
 }
+
+fn waves_of(plan: &Plan, site: &str) -> Vec<u32> {
+    let mut waves: Vec<u32> = plan.placements.iter().filter(|p| p.site == site).map(|p| p.wave).collect();
+    waves.dedup();
+    waves
+}
+
+#[test]
+fn a_site_too_big_for_one_wave_goes_in_consecutive_waves() {
+    use DeviceClass::Desktop;
+    use SiteKind::SocialServicesCentre as Mds;
+    let rules = rules("start = \"2027-01-04\"\nwaves = 4\ncapacity = 3\n");
+    // Wave 2 is full already (a frozen visit elsewhere); wave 1 has room
+    // for two. Four PCs of MDS-B fit waves 3 and 4 together, not 1 and 3.
+    let frozen: Vec<Fixed> = (0..3)
+        .map(|i| Fixed {
+            candidate: pc(20 + i, "MDS-X", Mds, Desktop, false, 50, ""),
+            wave: 2,
+            why: "frozen".into(),
+        })
+        .collect();
+    let mut fleet = vec![pc(1, "MDS-A", Mds, Desktop, false, 99, "")];
+    fleet.extend((2..=5).map(|id| pc(id, "MDS-B", Mds, Desktop, false, 80, "")));
+    let planned = plan(&rules, &fleet, &frozen, 1);
+    assert_eq!(waves_of(&planned, "MDS-A"), [1]);
+    assert_eq!(waves_of(&planned, "MDS-B"), [3, 4], "{}", render(&planned));
+    let reason = &planned.placements.iter().find(|p| p.device_id == 5).expect("placed").reason;
+    assert!(
+        reason.contains("site MDS-B over waves 3, 4") && reason.contains("split by the wave capacity"),
+        "{reason}"
+    );
+
+    // When no run of consecutive waves holds the site, nobody is left out
+    // for it: the site takes what each wave can give.
+    let short = self::rules("start = \"2027-01-04\"\nwaves = 3\ncapacity = 3\n");
+    let planned = plan(&short, &fleet, &frozen, 1);
+    assert_eq!(waves_of(&planned, "MDS-B"), [1, 3], "{}", render(&planned));
+    assert!(planned.left_out.is_empty());
+}
+
+#[test]
+fn a_blackout_without_site_kinds_closes_the_wave_to_every_site() {
+    use SiteKind::{College, HeadOffice};
+    let rules = rules(
+        "start = \"2027-01-04\"\nwaves = 3\ncapacity = 10\n[[blackout]]\nfrom = \"2027-01-04\"\n\
+         to = \"2027-01-08\"\nreason = \"inventory freeze\"\n",
+    );
+    let fleet = vec![
+        pc(1, "SIEGE", HeadOffice, DeviceClass::Laptop, true, 90, ""),
+        pc(2, "COL-CAMUS", College, DeviceClass::Desktop, false, 80, ""),
+    ];
+    let planned = plan(&rules, &fleet, &[], 1);
+    assert!(planned.placements.iter().all(|p| p.wave == 2), "{}", render(&planned));
+    assert_eq!(planned.waves[0].blackout.as_deref(), Some("inventory freeze"));
+    assert_eq!(planned.waves[0].devices, 0);
+    assert_eq!(planned.waves[1].blackout, None);
+}
+
+#[test]
+fn the_spec_orders_the_priorities() {
+    use SiteKind::SocialServicesCentre as Mds;
+    let old_low_score =
+        Candidate { age_days: Some(4000), ..pc(1, "MDS-A", Mds, DeviceClass::Desktop, false, 20, "") };
+    let young_high_score =
+        Candidate { age_days: Some(400), ..pc(2, "MDS-A", Mds, DeviceClass::Desktop, false, 90, "") };
+    let teleworker =
+        Candidate { age_days: Some(100), ..pc(3, "MDS-A", Mds, DeviceClass::Laptop, true, 10, "") };
+    let fleet = vec![old_low_score, young_high_score, teleworker];
+    let order = |priorities: &str| -> Vec<u64> {
+        let rules =
+            rules(&format!("start = \"2027-01-04\"\nwaves = 3\ncapacity = 1\npriorities = [{priorities}]\n"));
+        let planned = plan(&rules, &fleet, &[], 1);
+        planned.placements.iter().map(|p| p.device_id).collect()
+    };
+    assert_eq!(order("\"teleworker\", \"score\", \"age\""), [3, 2, 1]);
+    assert_eq!(order("\"age\", \"score\""), [1, 2, 3]);
+    assert_eq!(order("\"score\", \"teleworker\""), [2, 1, 3]);
+    let twice = PlanSpec::from_toml("spec.toml", "start = \"2027-01-04\"\npriorities = [\"age\", \"age\"]\n")
+        .map_err(|e| e.to_string())
+        .and_then(|spec| spec.rules());
+    let message = format!("{:?}", twice.err());
+    assert!(message.contains("priorities"), "{message}");
+}
+
+#[test]
+fn each_binding_constraint_says_how_much_is_missing() {
+    use DeviceClass::{Desktop, Laptop};
+    use SiteKind::SocialServicesCentre as Mds;
+    let fleet: Vec<Candidate> = (1..=6)
+        .map(|id| {
+            pc(id, &format!("MDS-{}", id % 3), Mds, if id % 2 == 0 { Laptop } else { Desktop }, false, 50, "")
+        })
+        .collect();
+    let short = |extra: &str| -> (Plan, String) {
+        let planned = plan(&rules(&format!("start = \"2027-01-04\"\nwaves = 2\n{extra}")), &fleet, &[], 1);
+        let text =
+            planned.shortfalls.iter().map(|s| format!("{}: {}", s.constraint.code(), s.missing)).collect();
+        (planned, text)
+    };
+    let (_, text) = short("budget_per_wave = 2000\n[prices]\nlaptop = 1000\ndesktop = 1000\n");
+    assert_eq!(text, "budget: 2 000 € more budget for 2 devices");
+    let (planned, text) = short("[stock]\nlaptop = 1\ndesktop = 5\n");
+    assert_eq!(text, "stock: 1 more laptops in stock");
+    let laptops: Vec<(u32, i64)> = planned
+        .waves
+        .iter()
+        .flat_map(|w| w.stock.iter().filter(|s| s.class == Laptop).map(|s| (s.used, s.available)))
+        .collect();
+    assert_eq!(laptops, [(1, 1), (1, 1)], "one delivered per wave, each used in its wave");
+    let (_, text) = short("[technicians.default]\ndevices_per_day = 2\ndays_per_wave = 1\n");
+    assert_eq!(text, "technician_days: 1 more technician-days for group default");
+    let (_, text) = short("max_sites_per_wave = 1\n");
+    assert_eq!(text, "sites_per_wave: 2 devices on 1 sites: 1 more wave at 1 sites");
+}

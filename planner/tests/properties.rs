@@ -1,6 +1,7 @@
 //! Properties over random fleets and specs: no hard constraint is ever
 //! broken, every device is placed or left out with a reason, priorities
-//! hold within a site, and the plan does not depend on the input order.
+//! hold within a site, a site's devices go in consecutive waves, and the
+//! plan does not depend on the input order.
 
 use parc_planner::spec::{Blackout, PerClass, PlanSpec, Priority, TechnicianGroup};
 use parc_planner::{plan, Candidate, DeviceClass, Plan, Rules};
@@ -189,6 +190,87 @@ fn check_priorities(rules: &Rules, candidates: &[Candidate], plan: &Plan) {
     }
 }
 
+/// A site's devices of one tier go in consecutive waves: a wave between
+/// two of theirs is skipped only when it is closed to the site or could not
+/// take one more of their devices at the end of planning (and so could not
+/// when they were placed: waves only fill up).
+fn check_sites_kept_together(rules: &Rules, candidates: &[Candidate], plan: &Plan) {
+    let by_id: HashMap<u64, &Candidate> = candidates.iter().map(|c| (c.device_id, c)).collect();
+    let placed: Vec<(&Candidate, u32)> =
+        plan.placements.iter().map(|p| (by_id[&p.device_id], p.wave)).collect();
+    let mut groups: BTreeMap<(&str, bool), Vec<(&Candidate, u32)>> = BTreeMap::new();
+    for &(candidate, wave) in &placed {
+        if candidate.not_before_wave.is_none() {
+            groups
+                .entry((&candidate.site, candidate.first_tier(&rules.priorities)))
+                .or_default()
+                .push((candidate, wave));
+        }
+    }
+    for ((site, _), members) in groups {
+        let waves: HashSet<u32> = members.iter().map(|(_, wave)| *wave).collect();
+        let (first, last) = (*waves.iter().min().unwrap_or(&0), *waves.iter().max().unwrap_or(&0));
+        let kind = members[0].0.site_kind;
+        for gap in (first + 1..last).filter(|w| !waves.contains(w) && rules.blackout(*w, kind).is_none()) {
+            for class in DeviceClass::ALL {
+                let later = members.iter().find(|(c, wave)| c.class == class && *wave > gap);
+                if let Some((candidate, wave)) = later {
+                    assert!(
+                        !could_take(rules, &placed, gap, candidate),
+                        "site {site}: wave {gap} skipped though it could take device {} (placed in wave {wave})",
+                        candidate.device_id
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether wave `wave` of the finished plan has room for one more device
+/// like `candidate` under every hard constraint.
+fn could_take(rules: &Rules, placed: &[(&Candidate, u32)], wave: u32, candidate: &Candidate) -> bool {
+    let here: Vec<&Candidate> = placed.iter().filter(|(_, w)| *w == wave).map(|(c, _)| *c).collect();
+    if rules.capacity.is_some_and(|capacity| here.len() as u32 + 1 > capacity) {
+        return false;
+    }
+    let sites: HashSet<&str> = here.iter().map(|c| c.site.as_str()).collect();
+    if rules
+        .max_sites
+        .is_some_and(|max| !sites.contains(candidate.site.as_str()) && sites.len() as u32 >= max)
+    {
+        return false;
+    }
+    let cost: u64 = here.iter().map(|c| rules.price_cents[c.class.index()]).sum();
+    if rules.budget_cents.is_some_and(|budget| cost + rules.price_cents[candidate.class.index()] > budget) {
+        return false;
+    }
+    if !rules.technicians.is_empty() {
+        let key = |c: &Candidate| {
+            if rules.technicians.contains_key(&c.technician_group) {
+                c.technician_group.clone()
+            } else {
+                "default".to_string()
+            }
+        };
+        let group = key(candidate);
+        let limit = &rules.technicians[&group];
+        let per_wave = (f64::from(limit.devices_per_day) * limit.days_per_wave + 1e-9).floor() as u32;
+        if here.iter().filter(|c| key(c) == group).count() as u32 + 1 > per_wave {
+            return false;
+        }
+    }
+    if let Some(per_wave) = rules.stock[candidate.class.index()] {
+        for later in wave..=rules.waves {
+            let used =
+                placed.iter().filter(|(c, w)| c.class == candidate.class && *w <= later).count() as i64;
+            if i64::from(per_wave) * i64::from(later) - used < 1 {
+                return false;
+            }
+        }
+    }
+    true
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -208,6 +290,7 @@ proptest! {
         let short: u32 = plan.shortfalls.iter().map(|s| s.devices).sum();
         prop_assert_eq!(short as usize, plan.left_out.len());
         check_priorities(&rules, &candidates, &plan);
+        check_sites_kept_together(&rules, &candidates, &plan);
         let baseline = parc_planner::baseline::greedy(&rules, &candidates);
         prop_assert!(baseline.placed as usize <= candidates.len());
     }
