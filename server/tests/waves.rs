@@ -184,3 +184,115 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
     assert!(status.proposals.is_empty());
     assert_eq!(status.overall.unwrap().done, 1);
 }
+
+/// Every row of a plan's wave list: hostname → (wave, status, reason).
+async fn wave_list(
+    fleet: &mut parc_server::cli::Fleet,
+    plan_id: u64,
+) -> std::collections::BTreeMap<String, (u32, String, String)> {
+    let mut stream =
+        fleet.export_waves(pb::ExportWavesRequest { plan_id, wave: 0 }).await.unwrap().into_inner();
+    let mut rows = std::collections::BTreeMap::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        for row in chunk.rows {
+            rows.insert(row.hostname, (row.wave, row.status, row.reason));
+        }
+    }
+    rows
+}
+
+#[tokio::test]
+async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include_and_exclude() {
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    fleet
+        .import_sites(pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: SITES.as_bytes().to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let agent = server.agent();
+    for i in 0..6 {
+        let mut pc = inventory(&format!("PC-{i}"), &format!("{i:0>32}"));
+        for interface in pc.network_interfaces.iter_mut().flatten() {
+            interface.addresses = vec![format!("10.1.0.{}/16", i + 10)];
+        }
+        let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
+        agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
+    }
+
+    // Excluded by hostname: never planned.
+    let first = fleet
+        .plan_waves(pb::PlanWavesRequest { exclude: vec!["PC-5".into()], ..plan_request() })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(first.planned, 5);
+    fleet.publish_plan(pb::PublishPlanRequest { id: first.id }).await.unwrap();
+    let rows = wave_list(&mut fleet, first.id).await;
+    assert!(!rows.contains_key("PC-5"), "{rows:?}");
+    let (last, (last_wave, _, _)) = rows.iter().max_by_key(|(_, (wave, _, _))| *wave).unwrap();
+    let (last, last_wave) = (last.clone(), *last_wave);
+    assert_eq!(last_wave, 3, "five PCs, two per wave: {rows:?}");
+    let first_wave_pc = rows.iter().find(|(_, (wave, _, _))| *wave == 1).unwrap().0.clone();
+
+    // Work started on one (prepared), another is cancelled.
+    for (device, status, reason) in
+        [(&last, "prepared", ""), (&first_wave_pc, "cancelled", "broken, not replaced")]
+    {
+        fleet
+            .set_rollout_status(pb::SetRolloutStatusRequest {
+                device: device.clone(),
+                status: status.into(),
+                reason: reason.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+
+    // Re-planned one per wave, nobody excluded: the prepared PC keeps its
+    // wave, the cancelled one is gone, PC-5 comes in.
+    let spec = SPEC.replace("capacity = 2", "capacity = 1");
+    let second = fleet
+        .plan_waves(pb::PlanWavesRequest { spec_toml: spec.clone(), ..plan_request() })
+        .await
+        .unwrap()
+        .into_inner();
+    let plan = second.plan.unwrap();
+    let rows = wave_list(&mut fleet, plan.id).await;
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert!(!rows.contains_key(&first_wave_pc), "cancelled, still planned: {rows:?}");
+    assert!(rows.contains_key("PC-5"));
+    let (wave, status, reason) = &rows[&last];
+    assert_eq!((*wave, status.as_str()), (last_wave, "prepared"));
+    assert!(reason.contains("kept, status prepared"), "{reason}");
+    let removed: Vec<&str> =
+        second.diff.as_ref().unwrap().removed.iter().map(|m| m.hostname.as_str()).collect();
+    assert_eq!(removed, [first_wave_pc.as_str()]);
+
+    // Included by hand although the policy selects nobody.
+    let nobody = format!("{spec}min_score = 1000\n");
+    let third = fleet
+        .plan_waves(pb::PlanWavesRequest {
+            spec_toml: nobody,
+            include: vec!["PC-2".into()],
+            ..plan_request()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    let rows = wave_list(&mut fleet, third.id).await;
+    let mut planned: Vec<&str> = rows.keys().map(String::as_str).collect();
+    planned.sort_unstable();
+    let mut expected = vec!["PC-2", last.as_str()];
+    expected.sort_unstable();
+    expected.dedup();
+    assert_eq!(planned, expected, "only the included PC and the kept one");
+}
