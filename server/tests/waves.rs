@@ -182,7 +182,34 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
         .unwrap();
     let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
     assert!(status.proposals.is_empty());
-    assert_eq!(status.overall.unwrap().done, 1);
+    assert_eq!(status.overall.as_ref().unwrap().done, 1);
+
+    // The register's assigned user counts over the last login: a shared
+    // PC last used by an agent on duty is still its owner's.
+    let shared = server.storage.enroll("SHARED", "PC-SHARED", "shared-key", now - 30 * day).unwrap();
+    let mut old_pc = pc("PC-SHARED", "accueil");
+    old_pc.system.as_mut().unwrap().serial_number = "SERIAL-SHARED".into();
+    server.storage.record_report(Report::full("shared-key", 1, old_pc, now - 9 * day)).unwrap();
+    fleet
+        .import_assets(pb::ImportRequest {
+            file_name: "assets.csv".into(),
+            content: "serial_number;asset_tag;assigned_user\nSERIAL-SHARED;INV-1;mmartin\n"
+                .as_bytes()
+                .to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let replanned = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    fleet.publish_plan(pb::PublishPlanRequest { id: replanned.id }).await.unwrap();
+    let newer = server.storage.enroll("NEWER", "PC-MM", "mm-key", now + 120).unwrap();
+    server
+        .storage
+        .record_report(Report::full("mm-key", 1, pc("PC-MM", "DEPT91\\MMartin"), now + 120))
+        .unwrap();
+    let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
+    let proposal = status.proposals.iter().find(|p| p.old_device_id == shared).expect("proposed");
+    assert_eq!((proposal.new_device_id, proposal.user.as_str()), (newer, "mmartin"));
 }
 
 /// Every row of a plan's wave list: hostname → (wave, status, reason).
