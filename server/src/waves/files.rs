@@ -239,6 +239,41 @@ mod tests {
         assert!(text.contains("xl/worksheets/sheet3.xml"), "summary + 2 waves");
     }
 
+    /// One part of the XLSX zip, as text.
+    fn part(bytes: &[u8], name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn xlsx_wave_sheets_have_a_frozen_header_filters_and_widths() {
+        let rows = [row(1, "PC-1", "done"), row(1, "PC-2", "planned"), row(2, "PC-3", "planned")];
+        let bytes = to_bytes(Writer::xlsx().unwrap(), &rows).unwrap();
+        let workbook = part(&bytes, "xl/workbook.xml");
+        for name in ["Summary", "Wave 1", "Wave 2"] {
+            assert!(workbook.contains(&format!("name=\"{name}\"")), "{workbook}");
+        }
+        // Wave 1: header + 2 rows, 24 columns (A..X).
+        let wave1 = part(&bytes, "xl/worksheets/sheet2.xml");
+        assert!(
+            wave1.contains(r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#),
+            "{wave1}"
+        );
+        assert!(wave1.contains(r#"<autoFilter ref="A1:X3"/>"#), "{wave1}");
+        let reason = COLUMNS.iter().position(|c| *c == "reason").unwrap() + 1;
+        assert!(
+            wave1.contains(&format!(r#"<col min="{reason}" max="{reason}" width="80.7109375""#)),
+            "{wave1}"
+        );
+        let summary = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(
+            summary.contains(r#"state="frozen""#) && summary.contains(r#"<autoFilter ref="A1:E3"/>"#),
+            "{summary}"
+        );
+    }
+
     #[test]
     fn json_is_an_array_of_rows() {
         let bytes = to_bytes(Writer::json(Vec::new()).unwrap(), &[row(1, "PC-1", "done")]).unwrap();
