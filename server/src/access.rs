@@ -16,8 +16,8 @@ pub enum Role {
     Viewer,
     /// Plans and publishes waves, sets rollout statuses, exports wave lists.
     Planner,
-    /// Imports sites and assets, edits sites, manages tokens, reads the
-    /// audit log.
+    /// Imports sites and assets, edits sites, sets the readiness policy,
+    /// manages tokens, reads the audit log.
     Admin,
 }
 
@@ -118,7 +118,7 @@ pub fn required_role(method: &str) -> Option<Role> {
         | "GetWaveStatus" | "WhoAmI" | "ListSoftware" => Viewer,
         "PlanWaves" | "PublishPlan" | "SetRolloutStatus" | "ImportReturns" | "ExportWaves" => Planner,
         "RequestResync" | "ImportSites" | "UpdateSite" | "AssignSite" | "ImportAssets" | "CreateToken"
-        | "ListTokens" | "RevokeToken" | "ListAudit" => Admin,
+        | "ListTokens" | "RevokeToken" | "ListAudit" | "SetPolicy" => Admin,
         _ => return None,
     })
 }
@@ -129,7 +129,8 @@ pub fn required_http_role(path: &str) -> Option<Role> {
     match path {
         "/healthz" | "/login" | "/logout" | "/style.css" => None,
         path if path.starts_with("/waves/export") => Some(Role::Planner),
-        path if path.starts_with("/audit") => Some(Role::Admin),
+        // Everything else is read-only, `/search.csv` included: it is the
+        // list `parc devices --output csv` gives any viewer.
         _ => Some(Role::Viewer),
     }
 }
@@ -216,7 +217,8 @@ mod tests {
         assert_eq!(required_http_role("/metrics"), Some(Role::Viewer));
         assert_eq!(required_http_role("/devices/3"), Some(Role::Viewer));
         assert_eq!(required_http_role("/waves/export.xlsx"), Some(Role::Planner));
-        assert_eq!(required_http_role("/audit"), Some(Role::Admin));
+        assert_eq!(required_http_role("/search.csv"), Some(Role::Viewer));
+        assert_eq!(required_http_role("/logout"), None);
     }
 
     #[test]

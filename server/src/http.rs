@@ -6,7 +6,7 @@
 use crate::grpc::AppState;
 use crate::http_auth;
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -22,7 +22,21 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/login", get(http_auth::login_page).post(http_auth::login))
         .route("/logout", axum::routing::post(http_auth::logout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), http_auth::require_token))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// Every answer of the port carries the dashboard's content security
+/// policy, not only the pages `web::layout::Page` builds: the sign-in
+/// form, refusals, redirects and downloads are covered too, so no answer
+/// can run a script or load anything from elsewhere.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(crate::web::layout::CONTENT_SECURITY_POLICY));
+    headers.entry(header::X_CONTENT_TYPE_OPTIONS).or_insert(HeaderValue::from_static("nosniff"));
+    response
 }
 
 /// Serves HTTP on `listener` until `shutdown` completes.

@@ -17,6 +17,7 @@ pub mod http;
 pub mod http_auth;
 pub mod identity;
 pub mod metrics;
+pub mod policy;
 pub mod readiness;
 pub mod search;
 pub mod sim;

@@ -253,7 +253,7 @@ pub async fn take_daily_snapshots(
         wait = std::time::Duration::from_secs(3600);
         let state = state.clone();
         let taken = tokio::task::spawn_blocking(move || {
-            snapshot_if_due(&state.storage, &state.policy, crate::now_unix())
+            snapshot_if_due(&state.storage, &state.policy.get(), crate::now_unix())
         })
         .await;
         match taken {

@@ -143,6 +143,7 @@ async fn reimports_and_edits_keep_every_change_with_its_date() {
 
 #[tokio::test]
 async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_serials() {
+    let started = parc_server::now_unix();
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
     fleet.import_sites(import("sites.csv", SITES)).await.unwrap();
@@ -248,6 +249,57 @@ async fn devices_land_on_their_subnets_site_unless_assigned_and_assets_join_on_s
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
+
+    // An edit and a resync, then the audit log: every change, by whom,
+    // when (within this test) and on what.
+    fleet
+        .update_site(pb::UpdateSiteRequest { code: "SIEGE".into(), up_mbps: Some(500), ..Default::default() })
+        .await
+        .unwrap();
+    fleet
+        .request_resync(pb::RequestResyncRequest { device: "SIEGE-D0001".into(), all: false })
+        .await
+        .unwrap();
+    let ended = parc_server::now_unix();
+    let log = fleet
+        .list_audit(pb::ListAuditRequest { since: started, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let changes: Vec<(&str, &str, &str, &str)> = log
+        .iter()
+        .rev()
+        .filter(|e| e.action != "tokens.create")
+        .map(|e| (e.actor.as_str(), e.action.as_str(), e.target.as_str(), e.detail.as_str()))
+        .collect();
+    let (lost, siege_id) = (format!("device {nowhere}"), format!("device {siege}"));
+    assert_eq!(
+        changes,
+        [
+            (
+                "test-admin",
+                "sites.import",
+                "import sites.csv",
+                "2 sites: 2 created, 0 updated, 0 unchanged; 0 field changes"
+            ),
+            (
+                "test-admin",
+                "assets.import",
+                "import assets.csv",
+                "3 rows: 1 matched, 1 unknown serials, 1 shared serials"
+            ),
+            ("test-admin", "sites.assign", lost.as_str(), "assigned to site MDS-ETAMPES by hand"),
+            ("test-admin", "sites.assign", lost.as_str(), "placed by subnet again"),
+            ("test-admin", "sites.update", "SIEGE", "up_mbps: 1000 → 500"),
+            ("test-admin", "devices.resync", siege_id.as_str(), "1 devices asked for a full report"),
+        ],
+        "{log:#?}"
+    );
+    for entry in log.iter().filter(|e| e.action != "tokens.create") {
+        assert!((started..=ended).contains(&entry.at), "{entry:?} not within {started}..={ended}");
+        assert_eq!(entry.role, pb::Role::Admin as i32, "{entry:?}");
+    }
 }
 
 #[tokio::test]

@@ -17,7 +17,8 @@ pub struct TestServer {
     /// An admin token, made before the server started.
     pub token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+    task: Option<tokio::task::JoinHandle<Result<(), tonic::transport::Error>>>,
+    dir: Option<tempfile::TempDir>,
 }
 
 impl TestServer {
@@ -27,17 +28,49 @@ impl TestServer {
 
     /// A server whose write queue holds `queue` reports.
     pub async fn start_with_queue(queue: usize) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        TestServer::start_in(tempfile::tempdir().unwrap(), queue, None).await
+    }
+
+    /// A server on `dir`'s database, started as `parc-server serve` starts:
+    /// with the policy `parc policy set` stored, if any. `token`: the admin
+    /// token a previous server on this database made.
+    async fn start_in(dir: tempfile::TempDir, queue: usize, token: Option<String>) -> TestServer {
         let storage = Arc::new(Storage::open_with_queue(&dir.path().join("parc.db"), queue).unwrap());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let token = make_token(&storage, "test-admin", Role::Admin);
-        let state = Arc::new(AppState::new(storage.clone(), SECRET, Duration::from_secs(900)));
+        let token = token.unwrap_or_else(|| make_token(&storage, "test-admin", Role::Admin));
+        let (policy, source) = parc_server::policy::at_start(
+            storage.stored_policy().unwrap(),
+            parc_readiness::Policy::default(),
+            None,
+        )
+        .unwrap();
+        let state = Arc::new(
+            AppState::new(storage.clone(), SECRET, Duration::from_secs(900)).with_policy(policy, source),
+        );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(serve(listener, state, async {
+        let task = tokio::spawn(serve(listener, state, async {
             let _ = stopped.await;
         }));
-        TestServer { url, storage, token, stop: Some(stop), _dir: dir }
+        TestServer { url, storage, token, stop: Some(stop), task: Some(task), dir: Some(dir) }
+    }
+
+    /// Stops this server, closes its database, and starts a new one on the
+    /// same file (a new port). Clients of the old one must be dropped first.
+    pub async fn restart(mut self) -> TestServer {
+        let dir = self.dir.take().expect("the server owns its folder");
+        let task = self.task.take().expect("the server runs");
+        let token = self.token.clone();
+        let storage = self.storage.clone();
+        drop(self);
+        tokio::time::timeout(Duration::from_secs(10), task)
+            .await
+            .expect("the server stops")
+            .unwrap()
+            .unwrap();
+        // The last holder: dropping it stops the writer and frees the lock.
+        drop(Arc::into_inner(storage).expect("nothing else holds the database"));
+        TestServer::start_in(dir, parc_server::storage::DEFAULT_WRITE_QUEUE, Some(token)).await
     }
 
     pub fn agent(&self) -> AgentClient {

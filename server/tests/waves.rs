@@ -17,6 +17,7 @@ fn plan_request() -> pb::PlanWavesRequest {
 
 #[tokio::test]
 async fn only_drafts_publish_and_returns_are_all_or_nothing() {
+    let started = parc_server::now_unix();
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
     fleet
@@ -101,6 +102,34 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
         .unwrap();
     let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
     assert_eq!(status.overall.as_ref().unwrap().done, 2);
+    // The returns are in the audit log, a status change per PC, by the
+    // token that imported them, now (the file gives no dates); the refused
+    // file and the dry run left nothing there.
+    let ended = parc_server::now_unix();
+    let log = fleet
+        .list_audit(pb::ListAuditRequest { action_prefix: "waves.status".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let hosts = [("PC-0", 0), ("PC-1", 1)];
+    let mut expected: Vec<(String, String)> = Vec::new();
+    for (host, _) in hosts.iter().rev() {
+        let id = fleet
+            .list_devices(pb::ListDevicesRequest { query: format!("hostname:{host}"), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner()
+            .devices[0]
+            .id;
+        expected.push((format!("device {id}"), "planned → done (import returns.csv)".to_string()));
+    }
+    let got: Vec<(String, String)> = log.iter().map(|e| (e.target.clone(), e.detail.clone())).collect();
+    assert_eq!(got, expected, "{log:#?}");
+    for entry in &log {
+        assert_eq!((entry.actor.as_str(), entry.role), ("test-admin", pb::Role::Admin as i32), "{entry:?}");
+        assert!((started..=ended).contains(&entry.at), "{entry:?} not within {started}..={ended}");
+    }
 
     // Done is closed: only back to planned.
     let closed = fleet

@@ -14,42 +14,45 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
-const SITES: &str = "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
+pub(crate) const SITES: &str =
+    "code;name;kind;address;wan_link;down_mbps;up_mbps;fibre;wifi;subnets;technician_group\n\
     MDS-ETAMPES;MDS d'Étampes;MDS;Étampes;copper;20;1;planned:2027-03-15;none;10.20.0.0/16;SUD\n\
     SIEGE;Hôtel du Département;siège;Évry;ftto;1000;1000;live;live;10.1.0.0/16;NORD\n";
 
-const SPEC: &str =
+pub(crate) const SPEC: &str =
     "start = \"2027-01-04\"\ncapacity = 2\n[select]\ngroups = [\"replace\", \"fixable\", \"unknown\", \"ready\"]\n";
 
 /// A dashboard over the test server's database.
-struct Dashboard {
-    server: TestServer,
-    state: Arc<AppState>,
+pub(crate) struct Dashboard {
+    pub(crate) server: TestServer,
+    pub(crate) state: Arc<AppState>,
 }
 
-struct Answer {
-    status: StatusCode,
-    content_type: String,
-    body: Vec<u8>,
-    location: String,
-    cookie: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) location: String,
+    pub(crate) cookie: String,
+    /// The Content-Security-Policy header; empty when there is none.
+    pub(crate) csp: String,
 }
 
 impl Answer {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.body.clone()).expect("UTF-8")
     }
 }
 
 impl Dashboard {
-    async fn start() -> Dashboard {
+    pub(crate) async fn start() -> Dashboard {
         let server = TestServer::start().await;
         let state = Arc::new(AppState::new(server.storage.clone(), SECRET, Duration::from_secs(900)));
         Dashboard { server, state }
     }
 
     /// `GET uri` with the admin token, as a script would send it.
-    async fn get(&self, uri: &str) -> Answer {
+    pub(crate) async fn get(&self, uri: &str) -> Answer {
         let request = Request::builder()
             .uri(uri)
             .header(header::AUTHORIZATION, format!("Bearer {}", self.server.token))
@@ -58,7 +61,7 @@ impl Dashboard {
         self.send(request).await
     }
 
-    async fn send(&self, request: Request<Body>) -> Answer {
+    pub(crate) async fn send(&self, request: Request<Body>) -> Answer {
         let response = parc_server::http::router(self.state.clone()).oneshot(request).await.unwrap();
         let status = response.status();
         let content_type = response
@@ -76,19 +79,24 @@ impl Dashboard {
             .get(header::SET_COOKIE)
             .map(|v| v.to_str().unwrap().to_string())
             .unwrap_or_default();
+        let csp = response
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec();
-        Answer { status, content_type, body, location, cookie }
+        Answer { status, content_type, body, location, cookie, csp }
     }
 
     /// The page at `uri`, which must answer 200 with HTML.
-    async fn page(&self, uri: &str) -> String {
+    pub(crate) async fn page(&self, uri: &str) -> String {
         let answer = self.get(uri).await;
         assert_eq!(answer.status, StatusCode::OK, "GET {uri}: {}", answer.text());
         assert_eq!(answer.content_type, "text/html; charset=utf-8", "GET {uri}");
         answer.text()
     }
 
-    async fn import_sites(&self, sites: &str) {
+    pub(crate) async fn import_sites(&self, sites: &str) {
         let mut fleet = self.server.fleet().await;
         fleet
             .import_sites(pb::ImportRequest {
@@ -101,7 +109,7 @@ impl Dashboard {
     }
 
     /// Enrolls and reports `pc`; returns its id and node key.
-    async fn report(&self, pc: &Inventory) -> (u64, String) {
+    pub(crate) async fn report(&self, pc: &Inventory) -> (u64, String) {
         let agent = self.server.agent();
         let (id, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
         agent.report(&key, 1, pc, &Default::default()).await.unwrap();
@@ -110,7 +118,7 @@ impl Dashboard {
 }
 
 /// A PC at `address` (in a /16).
-fn pc(hostname: &str, address: &str) -> Inventory {
+pub(crate) fn pc(hostname: &str, address: &str) -> Inventory {
     let mut pc = inventory(hostname, &format!("{:032x}", machine_id(hostname)));
     for interface in pc.network_interfaces.iter_mut().flatten() {
         interface.addresses = vec![format!("{address}/16")];
@@ -156,8 +164,23 @@ async fn the_overview_counts_the_fleet_and_a_site_lists_its_pcs() {
     assert!(siege.contains(&format!(r#"<a href="/devices/{siege_1}">SIEGE-D0001</a>"#)), "{siege}");
     assert!(siege.contains(&format!(r#"<a href="/devices/{siege_2}">SIEGE-L0002</a>"#)), "{siege}");
     assert!(!siege.contains("METAMP-L0001"), "a PC of another site: {siege}");
+    // The site's link, fibre and Wi-Fi rows say what the sites file says.
+    for row in [
+        r#"<tr><th>WAN link</th><td>ftto 1000/1000 Mb/s</td></tr>"#,
+        r#"<tr><th>Fibre</th><td><span class="badge ready">live</span></td></tr>"#,
+        r#"<tr><th>Wi-Fi</th><td><span class="badge ready">deployed</span></td></tr>"#,
+    ] {
+        assert!(siege.contains(row), "SIEGE lacks {row}: {siege}");
+    }
     let etampes = dashboard.page("/sites/MDS-ETAMPES").await;
     assert!(etampes.contains("METAMP-L0001") && !etampes.contains("SIEGE-D0001"));
+    for row in [
+        r#"<tr><th>WAN link</th><td>copper 20/1 Mb/s</td></tr>"#,
+        r#"<tr><th>Fibre</th><td><span class="badge info">planned 2027-03-15</span></td></tr>"#,
+        r#"<tr><th>Wi-Fi</th><td><span class="badge unknown">none</span></td></tr>"#,
+    ] {
+        assert!(etampes.contains(row), "MDS-ETAMPES lacks {row}: {etampes}");
+    }
 }
 
 #[tokio::test]
@@ -340,6 +363,23 @@ async fn search_lists_matching_hostnames_and_downloads_them() {
     assert!(mistake.contains("<code>not-seen</code>"), "the field help is shown: {mistake}");
     let bad_csv = dashboard.get("/search.csv?q=ram%3C8XB").await;
     assert_eq!(bad_csv.status, StatusCode::BAD_REQUEST);
+
+    // A query over the language's 2,000 characters is refused, whole and
+    // with its length, never cut down to a shorter question that would
+    // match (here: the first 2,000 characters alone are a valid query).
+    let long = format!("siege{}-hostname:D0002", " ".repeat(2_100));
+    let encoded = long.replace(' ', "+").replace(':', "%3A");
+    assert!(parc_query::parse(&long.chars().take(2_000).collect::<String>()).is_ok());
+    let refused = dashboard.page(&format!("/search?q={encoded}")).await;
+    assert!(
+        refused.contains("query is too long: 2,120 characters, at most 2,000"),
+        "{}",
+        &refused[..refused.len().min(3000)]
+    );
+    assert!(refused.contains(r#"id="search-error""#) && !refused.contains(r#"id="search-count""#));
+    let refused_csv = dashboard.get(&format!("/search.csv?q={encoded}")).await;
+    assert_eq!(refused_csv.status, StatusCode::BAD_REQUEST);
+    assert!(refused_csv.text().contains("query is too long: 2,120 characters"), "{}", refused_csv.text());
 }
 
 #[tokio::test]
@@ -350,6 +390,10 @@ async fn every_page_needs_a_token_with_the_right_role() {
     let planner =
         crate::util::make_token(&dashboard.server.storage, "paul", parc_server::access::Role::Planner);
     let admin = dashboard.server.token.clone();
+    let revoked =
+        crate::util::make_token(&dashboard.server.storage, "gone", parc_server::access::Role::Admin);
+    dashboard.server.storage.revoke_token("gone", &crate::util::tester(), 1).unwrap();
+    dashboard.state.auth.forget_all();
     let get = |uri: &str, headers: &[(header::HeaderName, String)]| {
         let mut request = Request::builder().uri(uri);
         for (name, value) in headers {
@@ -359,8 +403,18 @@ async fn every_page_needs_a_token_with_the_right_role() {
     };
     let bearer = |token: &str| vec![(header::AUTHORIZATION, format!("Bearer {token}"))];
     let browser = vec![(header::ACCEPT, "text/html,application/xhtml+xml".to_string())];
-    let pages =
-        ["/", "/sites", "/sites/SIEGE", "/devices/1", "/waves", "/waves/1", "/search?q=PC", "/metrics"];
+    let pages = [
+        "/",
+        "/sites",
+        "/sites/SIEGE",
+        "/devices/1",
+        "/waves",
+        "/waves/1",
+        "/search?q=PC",
+        "/search.csv?q=PC",
+        "/metrics",
+        "/audit",
+    ];
     for page in pages {
         // No token: a browser is sent to sign in, a script gets 401.
         let answer = dashboard.send(get(page, &browser)).await;
@@ -374,6 +428,15 @@ async fn every_page_needs_a_token_with_the_right_role() {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
         let answer = dashboard.send(get(page, &bearer("parc_unknown"))).await;
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
+        // A revoked token: refused to a script, and a browser's stale
+        // cookie is cleared on the way to the sign-in page.
+        let answer = dashboard.send(get(page, &bearer(&revoked))).await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{page}");
+        assert_eq!(answer.text(), "unknown or revoked token\n", "{page}");
+        let stale = [browser[0].clone(), (header::COOKIE, format!("parc_session={revoked}"))];
+        let answer = dashboard.send(get(page, &stale)).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{page}");
+        assert!(answer.cookie.starts_with("parc_session=; "), "{page}: {}", answer.cookie);
         // Every role reads every page (some answer 404: nothing is there yet).
         for token in [&viewer, &planner, &admin] {
             let answer = dashboard.send(get(page, &bearer(token))).await;
@@ -391,9 +454,29 @@ async fn every_page_needs_a_token_with_the_right_role() {
         }
         assert_eq!(dashboard.send(get(export, &[])).await.status, StatusCode::UNAUTHORIZED);
     }
+    // The search's CSV is a viewer's: the same list `parc devices --output
+    // csv` gives one.
+    let csv = dashboard.send(get("/search.csv?q=PC", &bearer(&viewer))).await;
+    assert_eq!((csv.status, csv.content_type.as_str()), (StatusCode::OK, "text/csv; charset=utf-8"));
     // The health check and the sign-in page are open.
     assert_eq!(dashboard.send(get("/healthz", &[])).await.status, StatusCode::OK);
     assert!(dashboard.send(get("/login", &[])).await.text().contains("Sign in to Parc"));
+    // Signing out is open to anyone, token or not (it only clears the
+    // cookie), and only by POST: a link cannot sign a person out.
+    let logout = |headers: &[(header::HeaderName, String)]| {
+        let mut request = Request::builder().method("POST").uri("/logout");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.body(Body::empty()).unwrap()
+    };
+    for headers in [vec![], bearer(&viewer), bearer(&admin), bearer(&revoked), bearer("parc_unknown")] {
+        let out = dashboard.send(logout(&headers)).await;
+        assert_eq!((out.status, out.location.as_str()), (StatusCode::SEE_OTHER, "/login"), "{headers:?}");
+        assert!(out.cookie.contains("Max-Age=0"), "{}", out.cookie);
+    }
+    let get_logout = dashboard.send(get("/logout", &bearer(&viewer))).await;
+    assert_eq!(get_logout.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
 #[tokio::test]

@@ -137,6 +137,69 @@ fn ops_hand_out_tokens_query_the_fleet_and_read_the_audit_log() {
     let piped = run("parc", &["--server", url, "sites", "import", sites]);
     assert!(!text(&piped.stderr).contains("read by the server"), "{}", text(&piped.stderr));
 
+    // The example query, whole, through `parc devices --query`, its
+    // values taken from this fleet (no simulated PC runs Lotus Notes or is
+    // silent for 14 days): the site, OS, package and wave of a planned
+    // laptop that is not ready for Wi-Fi. The answer is checked against
+    // the plan's export, the device list and the software listing.
+    let spec = dir.path().join("spec.toml");
+    std::fs::write(
+        &spec,
+        "start = \"2027-01-04\"\ncapacity = 3\n[select]\ngroups = [\"replace\", \"fixable\", \"unknown\", \"ready\"]\n",
+    )
+    .unwrap();
+    ok(run("parc", &["--server", url, "waves", "plan", "--spec", spec.to_str().unwrap()]));
+    ok(run("parc", &["--server", url, "waves", "publish"]));
+    let json = |args: &[&str]| -> Vec<serde_json::Value> {
+        let mut all = vec!["--server", url];
+        all.extend_from_slice(args);
+        serde_json::from_str(&ok(run("parc", &all))).unwrap()
+    };
+    let rows = json(&["waves", "export", "--format", "json"]);
+    let firefox: Vec<u64> = json(&["software", "firefox", "--output", "json"])
+        .iter()
+        .map(|r| r["device_id"].as_u64().unwrap())
+        .collect();
+    let device = |id: u64| all.iter().find(|d| d["id"].as_u64() == Some(id)).unwrap();
+    let ram = |d: &serde_json::Value| d["ram_bytes"].as_u64().unwrap();
+    let chosen = rows
+        .iter()
+        .find(|r| {
+            let d = device(r["device_id"].as_u64().unwrap());
+            d["chassis"] == "laptop" && r["wifi"] != "ready" && firefox.contains(&d["id"].as_u64().unwrap())
+        })
+        .expect("a planned laptop with Firefox, not ready for Wi-Fi");
+    let pick = device(chosen["device_id"].as_u64().unwrap());
+    let (site, wave, os) = (
+        chosen["site_code"].as_str().unwrap(),
+        chosen["wave"].as_u64().unwrap(),
+        pick["os_name"].as_str().unwrap(),
+    );
+    let max_gb = (ram(pick) >> 30) + 1;
+    let example = format!(
+        "site:{site} ram<{max_gb}GB os:\"{os}\" -wifi:ready software:\"Firefox\" not-seen<14d chassis:laptop wave:{wave}"
+    );
+    let mut expected: Vec<u64> = rows
+        .iter()
+        .filter(|r| r["site_code"] == site && r["wifi"] != "ready" && r["wave"].as_u64() == Some(wave))
+        .map(|r| r["device_id"].as_u64().unwrap())
+        .filter(|id| {
+            let d = device(*id);
+            let os_text = format!("{} {}", d["os_name"].as_str().unwrap(), d["os_version"].as_str().unwrap());
+            d["chassis"] == "laptop"
+                && ram(d) < max_gb << 30
+                && os_text.to_lowercase().contains(&os.to_lowercase())
+                && firefox.contains(id)
+        })
+        .collect();
+    expected.sort_unstable();
+    let answered: Vec<u64> = json(&["devices", "--query", &example, "--output", "json"])
+        .iter()
+        .map(|d| d["id"].as_u64().unwrap())
+        .collect();
+    assert!(!expected.is_empty(), "{example}");
+    assert_eq!(answered, expected, "{example}");
+
     // The HTTP port: /healthz is open, /metrics needs a token.
     let metrics = format!("{}/metrics", server.http_url);
     assert_eq!(http_request(&format!("{}/healthz", server.http_url), None).0, 200);

@@ -159,5 +159,29 @@ fn a_planner_imports_sites_and_assets_tunes_the_policy_and_reads_readiness() {
     let trend = ok(parc(url, &["readiness", "--trend"]));
     assert!(trend.starts_with("Ready PCs per day\nDAY"), "{trend}");
     assert_eq!(trend.lines().count(), 3, "{trend}");
+
+    // An admin sets another policy: in force at once, and it outranks the
+    // --policy file after a restart of the real binary. A file is a whole
+    // policy: the softphone clients it leaves out go back to the defaults.
+    let shown = ok(parc(url, &["policy", "show"]));
+    assert!(shown.lines().next().unwrap().contains("the server's --policy file "), "{shown}");
+    let strict = dir.path().join("strict.toml");
+    std::fs::write(&strict, "[replacement]\nmax_age_years = 1.0\n").unwrap();
+    let set = ok(parc(url, &["policy", "set", strict.to_str().unwrap()]));
+    assert!(
+        set.contains("stored and in force; 2 keys changed")
+            && set.contains("replacement.max_age_years: 3.0 → 1.0"),
+        "{set}"
+    );
+    let shown = ok(parc(url, &["policy", "show"]));
+    assert!(shown.contains("set with `parc policy set` from strict.toml by e2e-admin-"), "{shown}");
+    server.stop();
+    let server = Server::start_with(
+        &dir.path().join("parc.db"),
+        "127.0.0.1:0",
+        &["--policy", policy.to_str().unwrap()],
+    );
+    let shown = ok(parc(server.url.as_str(), &["policy", "show"]));
+    assert!(shown.contains("from strict.toml") && shown.contains("max_age_years = 1.0"), "{shown}");
     server.stop();
 }

@@ -30,6 +30,17 @@ fn today() -> i64 {
     now.div_euclid(86_400)
 }
 
+/// The width and height a PNG file's header gives; (0, 0) when the file
+/// is not a PNG.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap_or_default();
+    if bytes.len() < 24 || !bytes.starts_with(b"\x89PNG\r\n\x1a\n") || &bytes[12..16] != b"IHDR" {
+        return (0, 0);
+    }
+    let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    (word(16), word(20))
+}
+
 /// Saves what the window shows, and the whole page beside it.
 fn screenshots(browser: &Session, name: &str, saved: &mut Vec<PathBuf>) {
     let dir = target_dir().join("web-screenshots");
@@ -49,6 +60,13 @@ fn a_person_browses_every_page_of_the_dashboard() {
     let started = Instant::now();
     // A browser is needed: fail now, before the fleet is made.
     parc_e2e::webdriver::require_browser();
+
+    // This run's screenshots only: `./scripts/test` lists the folder as
+    // the suite's artifacts.
+    let shots = target_dir().join("web-screenshots");
+    if shots.exists() {
+        std::fs::remove_dir_all(&shots).expect("clear the old screenshots");
+    }
 
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("parc.db"));
@@ -91,6 +109,13 @@ fn a_person_browses_every_page_of_the_dashboard() {
     let browser = driver.session(WIDTH, HEIGHT);
     let mut saved = Vec::new();
     let base = server.http_url.as_str();
+
+    // What a blank window looks like as a PNG: a page's screenshot must
+    // be larger, or the browser drew nothing.
+    browser.goto("about:blank");
+    let blank = browser.screenshot(&dir.path().join("blank.png"));
+    let blank_bytes = std::fs::metadata(&blank).map(|m| m.len()).unwrap_or(0);
+    assert!(blank_bytes > 0, "the blank window's screenshot");
 
     // Signing in: the first page sends a person to the sign-in form; a
     // wrong token brings them back to it, the right one where they went.
@@ -214,7 +239,17 @@ fn a_person_browses_every_page_of_the_dashboard() {
 
     drop(browser);
     for path in &saved {
-        println!("screenshot: {}", path.display());
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let (width, height) = png_size(path);
+        println!("screenshot: {} ({width}×{height}, {size} bytes)", path.display());
+        // An empty file, an image with no pixels, or one no larger than a
+        // blank window is no screenshot of a page.
+        assert!(width > 0 && height > 0, "{} has no pixels", path.display());
+        assert!(
+            size > blank_bytes,
+            "{} is blank: {size} bytes, a blank window {blank_bytes}",
+            path.display()
+        );
     }
     println!(
         "web e2e: fleet, sites and plan ready in {:.1} s; browsing {:.1} s; {:.1} s in all",

@@ -204,8 +204,16 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let http_address = http_listener.local_addr()?;
             let tls = config.tls.is_some();
             tracing::info!(%address, %http_address, tls, db = %config.db.display(), "parc-server listening");
+            // The policy `parc policy set` stored outranks `--policy`.
+            let (policy, policy_source) = parc_server::policy::at_start(
+                storage.stored_policy()?,
+                config.policy,
+                config.policy_source,
+            )
+            .context("the readiness policy stored in the database (by `parc policy set`) does not read with this version")?;
+            tracing::info!(origin = policy_source.origin(), "readiness policy");
             let mut state = AppState::new(storage, &config.enroll_secret, config.report_interval)
-                .with_policy(config.policy, config.policy_source);
+                .with_policy(policy, policy_source);
             state.tls = tls;
             state.agents_need_certificate =
                 config.tls.as_ref().is_some_and(|t| t.asks_agents_for_certificates());

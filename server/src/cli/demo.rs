@@ -152,7 +152,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     let snapshot_state = state.clone();
     tokio::task::spawn_blocking(move || {
-        crate::readiness::snapshot_if_due(&snapshot_state.storage, &snapshot_state.policy, crate::now_unix())
+        crate::readiness::snapshot_if_due(
+            &snapshot_state.storage,
+            &snapshot_state.policy.get(),
+            crate::now_unix(),
+        )
     })
     .await
     .context("readiness snapshot task")??;

@@ -7,6 +7,7 @@ mod demo;
 mod devices;
 mod history;
 pub(crate) mod output;
+mod policy;
 mod progress;
 mod readiness;
 mod remote;
@@ -155,7 +156,7 @@ pub enum Command {
     /// The readiness rules' thresholds (one TOML file; defaults built in).
     Policy {
         #[command(subcommand)]
-        command: readiness::PolicyCommand,
+        command: policy::PolicyCommand,
     },
     /// Replacement waves: plan, publish, follow the rollout, export lists.
     Waves {
@@ -266,7 +267,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             readiness::readiness(server, readiness::ReadinessArgs { by, top, output, trend, site, days })
                 .await
         }
-        Command::Policy { command } => readiness::policy(server, command).await,
+        Command::Policy { command } => policy::policy(server, command).await,
         Command::Waves { command } => waves::run(server, command).await,
         Command::Software { name, exact, output } => software::software(server, name, exact, output).await,
         Command::Tokens { command } => access::tokens(server, command).await,

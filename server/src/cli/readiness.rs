@@ -1,9 +1,8 @@
-//! `parc readiness` and `parc policy`: whether the fleet is ready for each
-//! change, grouped as planners ask, and the rules' thresholds.
+//! `parc readiness`: whether the fleet is ready for each change, grouped
+//! as planners ask (the rules' thresholds: `policy.rs`).
 
 use super::output::{table, OutputFormat};
 use super::{emit, fleet_client, status_error, CliError, Remote};
-use anyhow::Context;
 use parc_model::civil;
 use parc_proto::convert::readiness::{
     device_readiness_from_wire, readiness_groups_from_wire, trend_from_wire,
@@ -11,7 +10,7 @@ use parc_proto::convert::readiness::{
 use parc_proto::pb;
 use parc_readiness::summary::GroupSummary;
 use parc_readiness::view::{DeviceReadinessView, SiteSource};
-use parc_readiness::{Dimension, Policy};
+use parc_readiness::Dimension;
 use std::fmt::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -33,43 +32,6 @@ impl By {
             By::Department => "department",
             By::Model => "model",
             By::Dimension => "dimension",
-        }
-    }
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum PolicyCommand {
-    /// Print the policy the server applies, every threshold written out (a
-    /// starting point for your own file).
-    Show {
-        /// The built-in defaults instead, without asking a server.
-        #[arg(long)]
-        defaults: bool,
-    },
-    /// Check a policy file: unknown keys, bad values and dates, with their
-    /// line and column.
-    Check { file: std::path::PathBuf },
-}
-
-pub async fn policy(server: &Remote, command: PolicyCommand) -> Result<(), CliError> {
-    match command {
-        PolicyCommand::Show { defaults: true } => emit(&Policy::default().to_toml()),
-        PolicyCommand::Show { defaults: false } => {
-            let answer = fleet_client(server)?
-                .get_policy(pb::GetPolicyRequest {})
-                .await
-                .map_err(|s| status_error(server, s))?
-                .into_inner();
-            let source =
-                if answer.source.is_empty() { "built-in defaults".to_string() } else { answer.source };
-            emit(&format!("# policy in force on {server}: {source}\n{}", answer.toml))
-        }
-        PolicyCommand::Check { file } => {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            Policy::from_toml(&file.display().to_string(), &text)
-                .map_err(|e| CliError::Other(anyhow::anyhow!("{e}")))?;
-            emit(&format!("{}: valid policy\n", file.display()))
         }
     }
 }

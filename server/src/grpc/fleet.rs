@@ -94,7 +94,7 @@ impl FleetService for FleetApi {
             seconds => Some(crate::now_unix().saturating_sub(i64::try_from(seconds).unwrap_or(i64::MAX))),
         };
         let query = crate::search::parse(&request.query)?;
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let answers = self.state.answers.clone();
         let page = self
             .blocking(move |storage| {
@@ -295,6 +295,14 @@ impl FleetService for FleetApi {
         _request: Request<pb::GetPolicyRequest>,
     ) -> Result<Response<pb::GetPolicyResponse>, Status> {
         self.do_get_policy().await
+    }
+
+    #[tracing::instrument(name = "set_policy", skip_all)]
+    async fn set_policy(
+        &self,
+        request: Request<pb::SetPolicyRequest>,
+    ) -> Result<Response<pb::SetPolicyResponse>, Status> {
+        self.do_set_policy(request).await
     }
 
     #[tracing::instrument(name = "get_readiness", skip_all)]

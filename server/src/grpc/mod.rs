@@ -5,6 +5,7 @@
 mod access;
 mod agent;
 mod fleet;
+mod policy;
 mod readiness;
 mod waves;
 
@@ -28,10 +29,9 @@ pub struct AppState {
     /// SHA-256 of the enrollment secret; compared in constant time.
     enroll_secret_hash: [u8; 32],
     pub report_interval: Duration,
-    /// The readiness policy in force, and the file it came from (`None`:
-    /// the built-in defaults).
-    pub policy: Arc<parc_readiness::Policy>,
-    pub policy_source: Option<std::path::PathBuf>,
+    /// The readiness policy in force and where it comes from; an admin
+    /// may change it while the server runs (`parc policy set`).
+    pub policy: Arc<crate::policy::LivePolicy>,
     /// Who holds the API tokens IT ops and the dashboard present.
     pub auth: Arc<crate::auth::Authenticator>,
     /// Whether the ports are served over TLS (cookies are then `Secure`).
@@ -55,19 +55,20 @@ impl AppState {
             metrics: Arc::new(crate::metrics::Metrics::new()),
             enroll_secret_hash: sha256(enroll_secret.as_bytes()),
             report_interval,
-            policy: Arc::new(parc_readiness::Policy::default()),
-            policy_source: None,
+            policy: Arc::new(crate::policy::LivePolicy::new(
+                parc_readiness::Policy::default(),
+                crate::policy::PolicySource::Defaults,
+            )),
         }
     }
 
-    /// Uses `policy`, read from `source`, instead of the defaults.
+    /// Uses `policy`, from `source`, instead of the defaults.
     pub fn with_policy(
         mut self,
         policy: parc_readiness::Policy,
-        source: Option<std::path::PathBuf>,
+        source: crate::policy::PolicySource,
     ) -> AppState {
-        self.policy = Arc::new(policy);
-        self.policy_source = source;
+        self.policy = Arc::new(crate::policy::LivePolicy::new(policy, source));
         self
     }
 

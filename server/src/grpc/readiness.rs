@@ -77,7 +77,7 @@ impl FleetApi {
     }
 
     pub(super) async fn do_list_sites(&self) -> Result<Response<pb::ListSitesResponse>, Status> {
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let sites = self
             .blocking(move |storage| {
                 let counts = readiness::devices_per_site(storage, &policy)?;
@@ -96,7 +96,7 @@ impl FleetApi {
         request: Request<pb::GetSiteRequest>,
     ) -> Result<Response<pb::GetSiteResponse>, Status> {
         let code = request.into_inner().code.trim().to_string();
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let response = self
             .blocking(move |storage| {
                 let site = storage
@@ -173,13 +173,6 @@ impl FleetApi {
         Ok(Response::new(pb::AssignSiteResponse { device_id }))
     }
 
-    pub(super) async fn do_get_policy(&self) -> Result<Response<pb::GetPolicyResponse>, Status> {
-        Ok(Response::new(pb::GetPolicyResponse {
-            toml: self.state.policy.to_toml(),
-            source: self.state.policy_source.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
-        }))
-    }
-
     pub(super) async fn do_get_readiness(
         &self,
         request: Request<pb::GetReadinessRequest>,
@@ -200,7 +193,7 @@ impl FleetApi {
             }
             n => n,
         };
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let now = crate::now_unix();
         let groups = self
             .blocking(move |storage| Ok(readiness::summarize(storage, &policy, now, by, top as usize)?))
@@ -216,7 +209,7 @@ impl FleetApi {
         if wanted.is_empty() {
             return Err(Status::invalid_argument("device: give an id or a hostname"));
         }
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let now = crate::now_unix();
         let view = self
             .blocking(move |storage| {

@@ -77,7 +77,7 @@ impl FleetApi {
                 "include, exclude: more than {MAX_PLAN_LIST} devices"
             )));
         }
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let made = self
             .blocking(move |storage| {
                 let order = PlanOrder {
@@ -302,7 +302,7 @@ impl FleetApi {
         request: Request<pb::ExportWavesRequest>,
     ) -> Result<Response<ExportStream>, Status> {
         let request = request.into_inner();
-        let policy = self.state.policy.clone();
+        let policy = self.state.policy.get();
         let rows = self
             .blocking(move |storage| {
                 let plan = match request.plan_id {

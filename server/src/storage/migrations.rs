@@ -286,6 +286,20 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 8: server settings changed through the API, one row each, with who
+    // set them and when: the readiness policy `parc policy set` stores.
+    Migration {
+        sql: r#"
+    CREATE TABLE settings (
+        name             TEXT    PRIMARY KEY,
+        value            TEXT    NOT NULL,
+        source           TEXT    NOT NULL,
+        set_by           TEXT    NOT NULL,
+        set_at           INTEGER NOT NULL
+    );
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -13,7 +13,7 @@ const STYLE: &str = include_str!("style.css");
 
 /// No script may run and nothing loads from elsewhere: the pages need
 /// neither, so an escaping mistake cannot become script injection.
-const CONTENT_SECURITY_POLICY: &str =
+pub const CONTENT_SECURITY_POLICY: &str =
     "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// Escapes text for HTML and XML content and attribute values.

@@ -62,6 +62,6 @@ async fn blocking<T: Send + 'static>(
     state: &Arc<AppState>,
     load: impl FnOnce(&Context<'_>) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
-    let (storage, policy, now) = (state.storage.clone(), state.policy.clone(), crate::now_unix());
+    let (storage, policy, now) = (state.storage.clone(), state.policy.get(), crate::now_unix());
     tokio::task::spawn_blocking(move || load(&Context { storage: &storage, policy: &policy, now })).await?
 }

@@ -16,17 +16,17 @@ use std::sync::Arc;
 
 /// The most results the page lists (by hostname); the CSV has them all.
 pub const LISTED: usize = 500;
-/// The longest query taken (the language's own limit).
-const MAX_QUERY: usize = parc_query::MAX_QUERY_CHARS;
-
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
     pub q: Option<String>,
 }
 
 impl SearchQuery {
+    /// The query as typed, whole: one over the language's length limit is
+    /// refused by `parc_query::parse` with its length, never cut short
+    /// (a shortened query would answer another question).
     fn text(&self) -> String {
-        self.q.as_deref().unwrap_or("").trim().chars().take(MAX_QUERY).collect()
+        self.q.as_deref().unwrap_or("").trim().to_string()
     }
 }
 
