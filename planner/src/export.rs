@@ -23,7 +23,10 @@ pub struct WaveRow {
     pub windows11: String,
     pub wifi: String,
     pub softphone: String,
+    /// The fibre readiness state (site link, fibre, wired or Wi-Fi).
     pub site_fibre: String,
+    /// The site's fibre status and WAN link: "planned:2027-03-01 (adsl)".
+    pub site_link: String,
     pub replacement_class: String,
     pub score: u32,
     pub reason: String,
@@ -32,7 +35,7 @@ pub struct WaveRow {
 }
 
 /// Column headers, in the order of [`WaveRow::cells`].
-pub const COLUMNS: [&str; 24] = [
+pub const COLUMNS: [&str; 25] = [
     "wave",
     "planned_date",
     "site_code",
@@ -52,6 +55,7 @@ pub const COLUMNS: [&str; 24] = [
     "wifi",
     "softphone",
     "site_fibre",
+    "site_link",
     "replacement_class",
     "score",
     "reason",
@@ -60,7 +64,7 @@ pub const COLUMNS: [&str; 24] = [
 ];
 
 impl WaveRow {
-    pub fn cells(&self) -> [String; 24] {
+    pub fn cells(&self) -> [String; 25] {
         [
             self.wave.to_string(),
             self.planned_date.clone(),
@@ -81,6 +85,7 @@ impl WaveRow {
             self.wifi.clone(),
             self.softphone.clone(),
             self.site_fibre.clone(),
+            self.site_link.clone(),
             self.replacement_class.clone(),
             self.score.to_string(),
             self.reason.clone(),

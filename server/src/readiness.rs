@@ -4,7 +4,7 @@
 //! passes (addresses first, to count the devices of each site; then the
 //! rest), one device at a time, so memory stays flat at any fleet size.
 
-use crate::storage::{Joins, Storage, StorageError};
+use crate::storage::{Joins, ScannedDevice, Storage, StorageError};
 use parc_model::{DeviceSummary, Inventory, Section};
 use parc_readiness::asset::{serial_key, Asset};
 use parc_readiness::site::{self, Site};
@@ -149,19 +149,54 @@ pub fn scan(
     storage: &Storage,
     policy: &Policy,
     now: i64,
-    mut visit: impl FnMut(DeviceFacts<'_>),
+    visit: impl FnMut(DeviceFacts<'_>),
 ) -> Result<(), StorageError> {
-    let context = Context::load(storage, policy)?;
-    storage.scan_devices(&RULE_SECTIONS, |device| {
-        let readiness = context.evaluate(device.summary, device.inventory, device.has_software, policy, now);
-        visit(DeviceFacts {
-            summary: device.summary,
-            inventory: device.inventory,
-            readiness,
-            site: context.site(device.summary.id).map(|(site, _, _)| site),
-            asset: context.asset(device.summary),
-        });
-    })
+    let joined = Joined::load(storage, policy)?;
+    storage.scan_devices(&RULE_SECTIONS, joined.facts(policy, now, visit))
+}
+
+/// What readiness joins onto devices (sites, placements, assets, the
+/// packages the rules look for), loaded once for several reads of some
+/// devices each ([`Joined::visit`]).
+pub struct Joined(Context);
+
+impl Joined {
+    pub fn load(storage: &Storage, policy: &Policy) -> Result<Joined, StorageError> {
+        Ok(Joined(Context::load(storage, policy)?))
+    }
+
+    /// Calls `visit` for each of `ids` that is a live device, in that
+    /// order, with its readiness.
+    pub fn visit(
+        &self,
+        storage: &Storage,
+        policy: &Policy,
+        now: i64,
+        ids: &[u64],
+        visit: impl FnMut(DeviceFacts<'_>),
+    ) -> Result<(), StorageError> {
+        storage.read_devices(ids, &RULE_SECTIONS, self.facts(policy, now, visit))
+    }
+
+    fn facts<'s>(
+        &'s self,
+        policy: &'s Policy,
+        now: i64,
+        mut visit: impl FnMut(DeviceFacts<'_>) + 's,
+    ) -> impl FnMut(ScannedDevice<'_>) + 's {
+        let context = &self.0;
+        move |device| {
+            let readiness =
+                context.evaluate(device.summary, device.inventory, device.has_software, policy, now);
+            visit(DeviceFacts {
+                summary: device.summary,
+                inventory: device.inventory,
+                readiness,
+                site: context.site(device.summary.id).map(|(site, _, _)| site),
+                asset: context.asset(device.summary),
+            });
+        }
+    }
 }
 
 /// Readiness counts of the whole fleet, grouped.

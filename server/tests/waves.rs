@@ -352,3 +352,72 @@ async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include
     expected.dedup();
     assert_eq!(planned, expected, "only the included PC and the kept one");
 }
+
+#[tokio::test]
+async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_filled() {
+    use parc_server::storage::Report;
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    fleet
+        .import_sites(pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: SITES.as_bytes().to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    let now = parc_server::now_unix();
+    let devices = parc_proto::limits::EXPORT_CHUNK_ROWS * 2 + 37;
+    for i in 0..devices {
+        let hostname = format!("PC-{i:04}");
+        let mut pc = inventory(&hostname, &format!("{i:0>32}"));
+        for interface in pc.network_interfaces.iter_mut().flatten() {
+            interface.addresses = vec![format!("10.1.{}.{}/16", i / 200, i % 200 + 10)];
+        }
+        let key = format!("key-{i}");
+        server.storage.enroll(&pc.machine_id, &hostname, &key, now).unwrap();
+        server.storage.record_report(Report::full(&key, 1, pc, now)).unwrap();
+    }
+    let spec = SPEC.replace("capacity = 2", "capacity = 400\nwaves = 4");
+    let plan = fleet
+        .plan_waves(pb::PlanWavesRequest { spec_toml: spec, ..plan_request() })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!(plan.planned as usize, devices);
+
+    let mut stream =
+        fleet.export_waves(pb::ExportWavesRequest { plan_id: plan.id, wave: 0 }).await.unwrap().into_inner();
+    let (mut chunks, mut rows) = (0, Vec::new());
+    while let Some(chunk) = stream.message().await.unwrap() {
+        assert!(chunk.rows.len() <= parc_proto::limits::EXPORT_CHUNK_ROWS);
+        chunks += 1;
+        rows.extend(chunk.rows);
+    }
+    assert_eq!((chunks, rows.len()), (3, devices));
+    assert!(rows.windows(2).all(|pair| pair[0].wave <= pair[1].wave), "in wave order");
+    let waves: std::collections::BTreeSet<u32> = rows.iter().map(|r| r.wave).collect();
+    assert_eq!(waves.len(), 3, "400 per wave");
+    let mut hostnames: Vec<&str> = rows.iter().map(|r| r.hostname.as_str()).collect();
+    hostnames.sort_unstable();
+    hostnames.dedup();
+    assert_eq!(hostnames.len(), devices, "each device once, each row filled from its own device");
+    for row in &rows {
+        assert!(row.hostname.starts_with("PC-") && !row.serial_number.is_empty(), "{row:?}");
+        assert_eq!((row.site_code.as_str(), row.site_link.as_str()), ("SIEGE", "live (ftto)"));
+        assert_eq!(row.site_fibre, "ready", "a live fibre site: {row:?}");
+        assert!(["ready", "not_ready", "unknown"].contains(&row.wifi.as_str()));
+    }
+
+    // One wave alone.
+    let mut stream =
+        fleet.export_waves(pb::ExportWavesRequest { plan_id: plan.id, wave: 3 }).await.unwrap().into_inner();
+    let mut third = 0;
+    while let Some(chunk) = stream.message().await.unwrap() {
+        assert!(chunk.rows.iter().all(|r| r.wave == 3));
+        third += chunk.rows.len();
+    }
+    assert_eq!(third, devices - 800);
+}

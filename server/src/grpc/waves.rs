@@ -302,32 +302,37 @@ impl FleetApi {
         request: Request<pb::ExportWavesRequest>,
     ) -> Result<Response<ExportStream>, Status> {
         let request = request.into_inner();
-        let policy = self.state.policy.get();
-        let rows = self
-            .blocking(move |storage| {
-                let plan = match request.plan_id {
-                    0 => storage.published_plan()?.ok_or_else(|| {
-                        ServerError::NotFound(
-                            "no plan is published yet: export a draft with --plan ID".into(),
-                        )
-                    })?,
-                    id => storage
-                        .plan(id)?
-                        .ok_or_else(|| ServerError::NotFound(format!("there is no plan {id}")))?,
-                };
-                let wave = (request.wave > 0).then_some(request.wave);
-                export::rows(storage, &policy, crate::now_unix(), &plan, wave)
+        let plan = self
+            .blocking(move |storage| match request.plan_id {
+                0 => storage.published_plan()?.ok_or_else(|| {
+                    ServerError::NotFound("no plan is published yet: export a draft with --plan ID".into())
+                }),
+                id => {
+                    storage.plan(id)?.ok_or_else(|| ServerError::NotFound(format!("there is no plan {id}")))
+                }
             })
             .await?;
-        let (sender, receiver) = tokio::sync::mpsc::channel(4);
-        tokio::spawn(async move {
-            let mut rows = rows.into_iter().peekable();
-            while rows.peek().is_some() {
-                let chunk: Vec<pb::ExportRow> =
-                    rows.by_ref().take(EXPORT_CHUNK_ROWS).map(convert::row_to_wire).collect();
-                if sender.send(Ok(pb::ExportWavesChunk { rows: chunk })).await.is_err() {
-                    return;
-                }
+        let wave = (request.wave > 0).then_some(request.wave);
+        let (storage, policy) = (self.state.storage.clone(), self.state.policy.get());
+        // Each chunk is read when the one before is sent: a slow client
+        // holds a blocking thread, never the whole list in memory.
+        let (sender, receiver) = tokio::sync::mpsc::channel(2);
+        tokio::task::spawn_blocking(move || {
+            let streamed = export::stream_rows(
+                &storage,
+                &policy,
+                crate::now_unix(),
+                &plan,
+                wave,
+                EXPORT_CHUNK_ROWS,
+                |rows| {
+                    let rows = rows.into_iter().map(convert::row_to_wire).collect();
+                    sender.blocking_send(Ok(pb::ExportWavesChunk { rows })).is_ok()
+                },
+            );
+            if let Err(error) = streamed {
+                tracing::warn!(plan = plan.id, %error, "wave list export stopped");
+                let _ = sender.blocking_send(Err(Status::from(error)));
             }
         });
         Ok(Response::new(Box::pin(tokio_stream::wrappers::ReceiverStream::new(receiver)) as ExportStream))

@@ -6,6 +6,7 @@ use super::codes::{section_code, section_from_code};
 use super::read::{decode_sections, summary_from_row};
 use super::{Storage, StorageError, SUMMARY_COLUMNS};
 use parc_model::{DeviceSummary, Inventory, Section, UnknownSection};
+use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 
 /// One device as a fleet scan sees it.
@@ -34,21 +35,12 @@ impl Storage {
                 "SELECT {SUMMARY_COLUMNS} FROM devices WHERE revoked_at IS NULL ORDER BY id"
             ))?;
             let mut summaries = summaries.query_map([], summary_from_row)?;
-            // Only the wanted sections' content is read; the codes are our
-            // own integers, not input.
-            let codes = wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
-            let mut rows = db.prepare(&format!(
-                "SELECT device_id, section, hash IS NOT NULL, CASE WHEN section IN ({codes}) THEN content END, \
-                 unknown_reason FROM device_sections ORDER BY device_id, section"
-            ))?;
+            let mut rows = db.prepare(&section_rows(&wanted, "ORDER BY device_id, section"))?;
             let mut rows = rows.query([])?;
             let mut pending = rows.next()?.map(section_row).transpose()?;
             for summary in summaries.by_ref() {
                 let summary = summary?;
-                let mut bytes = Vec::new();
-                let mut present = Vec::new();
-                let mut unknown = Vec::new();
-                let mut has_software = false;
+                let mut own = Vec::new();
                 while let Some(row) = pending.take() {
                     if row.device_id < summary.id {
                         pending = rows.next()?.map(section_row).transpose()?;
@@ -58,27 +50,39 @@ impl Storage {
                         pending = Some(row);
                         break;
                     }
-                    if let Some(section) = section_from_code(row.section) {
-                        if section == Section::Software {
-                            has_software = row.has_content;
-                        } else if row.has_content && wanted.contains(&row.section) {
-                            present.push(section);
-                            bytes.extend(row.content.unwrap_or_default());
-                        }
-                        if let Some(reason) = row.unknown_reason {
-                            unknown.push(UnknownSection { section, reason });
-                        }
-                    }
+                    own.push(row);
                     pending = rows.next()?.map(section_row).transpose()?;
                 }
-                let mut inventory = if bytes.is_empty() { Inventory::default() } else { decode_sections(summary.id, &bytes)? };
-                for section in Section::ALL {
-                    if !present.contains(&section) {
-                        inventory.forget(section);
-                    }
-                }
-                inventory.unknown_sections = unknown;
-                inventory.hostname.clone_from(&summary.hostname);
+                let (inventory, has_software) = assemble(&summary, own, &wanted)?;
+                visit(ScannedDevice { summary: &summary, inventory: &inventory, has_software });
+            }
+            Ok(())
+        })
+    }
+
+    /// Calls `visit` for each of `ids` that is a live device, in the order
+    /// given, as [`scan_devices`](Self::scan_devices) would see it: for the
+    /// readers that follow another order (a wave list in plan order) a chunk
+    /// at a time, without holding the reader for the whole fleet.
+    pub fn read_devices(
+        &self,
+        ids: &[u64],
+        sections: &[Section],
+        mut visit: impl FnMut(ScannedDevice<'_>),
+    ) -> Result<(), StorageError> {
+        let wanted: Vec<i64> = sections.iter().map(|s| section_code(*s)).collect();
+        self.read(|db| {
+            let mut summaries = db.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1 AND revoked_at IS NULL"
+            ))?;
+            let mut rows =
+                db.prepare_cached(&section_rows(&wanted, "WHERE device_id = ?1 ORDER BY section"))?;
+            for id in ids {
+                let Some(summary) = summaries.query_row([*id as i64], summary_from_row).optional()? else {
+                    continue;
+                };
+                let own = rows.query_map([*id as i64], section_row)?.collect::<Result<Vec<_>, _>>()?;
+                let (inventory, has_software) = assemble(&summary, own, &wanted)?;
                 visit(ScannedDevice { summary: &summary, inventory: &inventory, has_software });
             }
             Ok(())
@@ -118,6 +122,53 @@ impl Storage {
             Ok(names)
         })
     }
+}
+
+/// The query of section rows (see [`section_row`]) with `rest` after
+/// FROM: only the wanted sections' content is read. The codes are our own
+/// integers, not input.
+fn section_rows(wanted: &[i64], rest: &str) -> String {
+    let codes = wanted.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    format!(
+        "SELECT device_id, section, hash IS NOT NULL, CASE WHEN section IN ({codes}) THEN content END, \
+         unknown_reason FROM device_sections {rest}"
+    )
+}
+
+/// A device's inventory from its section rows: the wanted sections
+/// decoded, the others forgotten, the unknown ones with their reasons; and
+/// whether its software list is stored.
+fn assemble(
+    summary: &DeviceSummary,
+    rows: Vec<SectionRow>,
+    wanted: &[i64],
+) -> Result<(Inventory, bool), StorageError> {
+    let mut bytes = Vec::new();
+    let mut present = Vec::new();
+    let mut unknown = Vec::new();
+    let mut has_software = false;
+    for row in rows {
+        let Some(section) = section_from_code(row.section) else { continue };
+        if section == Section::Software {
+            has_software = row.has_content;
+        } else if row.has_content && wanted.contains(&row.section) {
+            present.push(section);
+            bytes.extend(row.content.unwrap_or_default());
+        }
+        if let Some(reason) = row.unknown_reason {
+            unknown.push(UnknownSection { section, reason });
+        }
+    }
+    let mut inventory =
+        if bytes.is_empty() { Inventory::default() } else { decode_sections(summary.id, &bytes)? };
+    for section in Section::ALL {
+        if !present.contains(&section) {
+            inventory.forget(section);
+        }
+    }
+    inventory.unknown_sections = unknown;
+    inventory.hostname.clone_from(&summary.hostname);
+    Ok((inventory, has_software))
 }
 
 struct SectionRow {

@@ -11,7 +11,8 @@ use parc_planner::export::WaveRow;
 use parc_readiness::{Dimension, Policy, ReasonKind, State};
 use std::collections::HashMap;
 
-/// The plan's rows (one wave, or all with `None`), in wave order.
+/// The plan's rows (one wave, or all with `None`), in wave order, in
+/// memory: for the dashboard's pages and downloads of one wave.
 pub fn rows(
     storage: &Storage,
     policy: &Policy,
@@ -19,31 +20,60 @@ pub fn rows(
     plan: &StoredPlan,
     wave: Option<u32>,
 ) -> Result<Vec<WaveRow>, ServerError> {
+    let mut all = Vec::new();
+    stream_rows(storage, policy, now, plan, wave, 512, |mut chunk| {
+        all.append(&mut chunk);
+        true
+    })?;
+    Ok(all)
+}
+
+/// Hands the plan's rows to `emit` in wave order, `chunk` rows at a time,
+/// each chunk read from storage when it is due: memory stays that of one
+/// chunk (and the plan's device list) at any fleet size, and the reader is
+/// free between chunks while a slow client catches up. `emit` returns false
+/// to stop (the client went away).
+pub fn stream_rows(
+    storage: &Storage,
+    policy: &Policy,
+    now: i64,
+    plan: &StoredPlan,
+    wave: Option<u32>,
+    chunk: usize,
+    mut emit: impl FnMut(Vec<WaveRow>) -> bool,
+) -> Result<(), ServerError> {
     let rules = rules_of(plan)?;
     let today = now.div_euclid(86_400);
     let statuses = storage.rollout_statuses()?;
     let devices: Vec<_> =
         storage.plan_devices(plan.id)?.into_iter().filter(|d| wave.is_none_or(|w| d.wave == w)).collect();
-    let mut rows: Vec<WaveRow> = devices
-        .iter()
-        .map(|d| WaveRow {
-            wave: d.wave,
-            planned_date: iso(rules.wave_days(d.wave).0),
-            site_code: d.site_code.clone(),
-            replacement_class: d.class.clone(),
-            reason: d.reason.clone(),
-            status: status_of(&statuses, d.device_id).name().to_string(),
-            device_id: d.device_id,
-            ..WaveRow::default()
-        })
-        .collect();
-    let index: HashMap<u64, usize> = devices.iter().enumerate().map(|(i, d)| (d.device_id, i)).collect();
-    readiness::scan(storage, policy, now, |facts| {
-        if let Some(&i) = index.get(&facts.summary.id) {
-            fill(&mut rows[i], &facts, today);
+    let joined = readiness::Joined::load(storage, policy)?;
+    for part in devices.chunks(chunk.max(1)) {
+        let mut rows: Vec<WaveRow> = part
+            .iter()
+            .map(|d| WaveRow {
+                wave: d.wave,
+                planned_date: iso(rules.wave_days(d.wave).0),
+                site_code: d.site_code.clone(),
+                replacement_class: d.class.clone(),
+                reason: d.reason.clone(),
+                status: status_of(&statuses, d.device_id).name().to_string(),
+                device_id: d.device_id,
+                ..WaveRow::default()
+            })
+            .collect();
+        let index: HashMap<u64, usize> = part.iter().enumerate().map(|(i, d)| (d.device_id, i)).collect();
+        let ids: Vec<u64> = part.iter().map(|d| d.device_id).collect();
+        joined.visit(storage, policy, now, &ids, |facts| {
+            if let Some(&i) = index.get(&facts.summary.id) {
+                fill(&mut rows[i], &facts, today);
+            }
+        })?;
+        if !emit(rows) {
+            break;
         }
-    })?;
-    Ok(rows)
+    }
+    Ok(())
 }
 
 fn fill(row: &mut WaveRow, facts: &DeviceFacts<'_>, today: i64) {
@@ -63,7 +93,7 @@ fn fill(row: &mut WaveRow, facts: &DeviceFacts<'_>, today: i64) {
         row.site_name.clone_from(&site.name);
         row.site_address.clone_from(&site.address);
         row.technician_group.clone_from(&site.technician_group);
-        row.site_fibre = format!("{} ({})", site.fibre, site.wan_link.name());
+        row.site_link = format!("{} ({})", site.fibre, site.wan_link.name());
     }
     if let Some(asset) = facts.asset {
         row.asset_tag.clone_from(&asset.asset_tag);
@@ -75,6 +105,7 @@ fn fill(row: &mut WaveRow, facts: &DeviceFacts<'_>, today: i64) {
     let state =
         |dimension: Dimension| readiness.outcome(dimension).map_or("unknown", |o| o.state.name()).to_string();
     row.wifi = state(Dimension::Wifi);
+    row.site_fibre = state(Dimension::Fibre);
     row.softphone = state(Dimension::Softphone);
     row.windows11 = readiness
         .outcome(Dimension::Replacement)

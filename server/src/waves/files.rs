@@ -27,7 +27,7 @@ fn width(column: &str) -> f64 {
     match column {
         "reason" => 80.0,
         "site_name" | "site_address" | "model" => 28.0,
-        "hostname" | "serial_number" | "assigned_user" | "department" | "site_fibre" | "manufacturer" => 18.0,
+        "hostname" | "serial_number" | "assigned_user" | "department" | "site_link" | "manufacturer" => 18.0,
         "wave" | "score" | "age_years" => 7.0,
         _ => 13.0,
     }
@@ -255,13 +255,13 @@ mod tests {
         for name in ["Summary", "Wave 1", "Wave 2"] {
             assert!(workbook.contains(&format!("name=\"{name}\"")), "{workbook}");
         }
-        // Wave 1: header + 2 rows, 24 columns (A..X).
+        // Wave 1: header + 2 rows, 25 columns (A..Y).
         let wave1 = part(&bytes, "xl/worksheets/sheet2.xml");
         assert!(
             wave1.contains(r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#),
             "{wave1}"
         );
-        assert!(wave1.contains(r#"<autoFilter ref="A1:X3"/>"#), "{wave1}");
+        assert!(wave1.contains(r#"<autoFilter ref="A1:Y3"/>"#), "{wave1}");
         let reason = COLUMNS.iter().position(|c| *c == "reason").unwrap() + 1;
         assert!(
             wave1.contains(&format!(r#"<col min="{reason}" max="{reason}" width="80.7109375""#)),
