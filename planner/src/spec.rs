@@ -436,6 +436,24 @@ mod tests {
         spec.apply(&Overrides { capacity: Some(10), cadence: Some("3d".into()), ..Overrides::default() });
         let rules = spec.rules().expect("rules");
         assert_eq!((rules.capacity, rules.cadence_days), (Some(10), 3));
+
+        let mut spec = PlanSpec::from_toml(
+            "spec.toml",
+            "start = \"2027-01-04\"\nwaves = 10\nmax_sites_per_wave = 4\ncapacity = 40\n",
+        )
+        .expect("spec");
+        spec.apply(&Overrides {
+            start: Some("01/02/2027".into()),
+            waves: Some(3),
+            max_sites_per_wave: Some(2),
+            ..Overrides::default()
+        });
+        let rules = spec.rules().expect("rules");
+        assert_eq!(parc_model::civil::iso(rules.wave_days(1).0), "2027-02-01");
+        assert_eq!((rules.waves, rules.max_sites, rules.capacity), (3, Some(2), Some(40)), "capacity kept");
+        spec.apply(&Overrides { start: Some("2027-13-01".into()), ..Overrides::default() });
+        let error = spec.rules().expect_err("a bad date");
+        assert!(error.starts_with("start: "), "{error}");
     }
 
     #[test]
