@@ -24,7 +24,7 @@ pub enum WavesCommand {
         /// stock, blackouts, priorities. Flags below override it.
         #[arg(long)]
         spec: Option<PathBuf>,
-        /// First day of wave 1 (YYYY-MM-DD).
+        /// First day of wave 1 (YYYY-MM-DD or DD/MM/YYYY).
         #[arg(long)]
         start: Option<String>,
         /// Wave length: 1w, 2w, 10d.
@@ -36,6 +36,7 @@ pub enum WavesCommand {
         /// Devices per wave.
         #[arg(long)]
         capacity: Option<u32>,
+        /// Sites a wave may visit: fewer trips for the technicians.
         #[arg(long)]
         max_sites_per_wave: Option<u32>,
         /// Devices to plan even if not selected: ids or hostnames, comma
