@@ -6,7 +6,6 @@ use super::codes::{section_code, section_from_code};
 use super::read::{decode_sections, summary_from_row};
 use super::{Storage, StorageError, SUMMARY_COLUMNS};
 use parc_model::{DeviceSummary, Inventory, Section, UnknownSection};
-use rusqlite::OptionalExtension;
 use std::collections::HashMap;
 
 /// One device as a fleet scan sees it.
@@ -71,18 +70,31 @@ impl Storage {
         mut visit: impl FnMut(ScannedDevice<'_>),
     ) -> Result<(), StorageError> {
         let wanted: Vec<i64> = sections.iter().map(|s| section_code(*s)).collect();
+        // The chunk's ids as one JSON array: two statements a chunk, not two
+        // a device.
+        let ids_json = super::software::ids_json(&ids.iter().map(|id| *id as i64).collect::<Vec<_>>());
         self.read(|db| {
             let mut summaries = db.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLUMNS} FROM devices WHERE id = ?1 AND revoked_at IS NULL"
+                "SELECT {SUMMARY_COLUMNS} FROM devices \
+                 WHERE id IN (SELECT value FROM json_each(?1)) AND revoked_at IS NULL"
             ))?;
-            let mut rows =
-                db.prepare_cached(&section_rows(&wanted, "WHERE device_id = ?1 ORDER BY section"))?;
+            let mut found: HashMap<u64, DeviceSummary> = summaries
+                .query_map([&ids_json], summary_from_row)?
+                .map(|summary| summary.map(|s| (s.id, s)))
+                .collect::<Result<_, _>>()?;
+            let mut rows = db.prepare_cached(&section_rows(
+                &wanted,
+                "WHERE device_id IN (SELECT value FROM json_each(?1)) ORDER BY device_id, section",
+            ))?;
+            let mut sections: HashMap<u64, Vec<SectionRow>> = HashMap::new();
+            for row in rows.query_map([&ids_json], section_row)? {
+                let row = row?;
+                sections.entry(row.device_id).or_default().push(row);
+            }
             for id in ids {
-                let Some(summary) = summaries.query_row([*id as i64], summary_from_row).optional()? else {
-                    continue;
-                };
-                let own = rows.query_map([*id as i64], section_row)?.collect::<Result<Vec<_>, _>>()?;
-                let (inventory, has_software) = assemble(&summary, own, &wanted)?;
+                let Some(summary) = found.remove(id) else { continue };
+                let (inventory, has_software) =
+                    assemble(&summary, sections.remove(id).unwrap_or_default(), &wanted)?;
                 visit(ScannedDevice { summary: &summary, inventory: &inventory, has_software });
             }
             Ok(())

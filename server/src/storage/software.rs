@@ -277,7 +277,7 @@ pub(super) fn devices_with(db: &Connection, name: &str) -> Result<Vec<(u64, Soft
     Ok(found)
 }
 
-fn ids_json(ids: &[i64]) -> String {
+pub(super) fn ids_json(ids: &[i64]) -> String {
     let mut json = String::with_capacity(ids.len() * 7 + 2);
     json.push('[');
     for (i, id) in ids.iter().enumerate() {
