@@ -15,16 +15,38 @@ use std::collections::{BTreeMap, HashMap};
 /// of a report are already in the catalogue, and a lookup in memory saves a
 /// query each. Looked up by hash, so a hit allocates nothing; foldhash
 /// rather than SipHash, as the keys come from enrolled agents and a lookup
-/// per package is most of the cost of a report.
+/// per package is most of the cost of a report. The four fields of every
+/// cached package sit back to back in one arena: checking a hit reads the
+/// table and one place in the arena, where separate strings cost a cache
+/// miss each (the writer's largest cost on full reports).
 #[derive(Default)]
 pub struct Catalogue {
     hasher: foldhash::fast::RandomState,
-    ids: HashMap<u64, Vec<CachedPackage>, std::hash::BuildHasherDefault<KeyIsHash>>,
-    entries: usize,
+    ids: HashMap<u64, Cached, std::hash::BuildHasherDefault<KeyIsHash>>,
+    arena: Vec<u8>,
 }
 
-/// A catalogue id and the (name, version, publisher, architecture) it stands for.
-type CachedPackage = (i64, [String; 4]);
+/// A cached catalogue id and where its four fields are in the arena.
+#[derive(Debug, Clone, Copy)]
+struct Cached {
+    id: i64,
+    start: u32,
+    lengths: [u16; 4],
+}
+
+impl Cached {
+    fn matches(&self, arena: &[u8], fields: [&String; 4]) -> bool {
+        let mut at = self.start as usize;
+        for (length, field) in self.lengths.iter().zip(fields) {
+            let end = at + usize::from(*length);
+            if arena.get(at..end) != Some(field.as_bytes()) {
+                return false;
+            }
+            at = end;
+        }
+        true
+    }
+}
 
 /// The catalogue cache's keys are already hashes: used as they are.
 #[derive(Default)]
@@ -59,19 +81,19 @@ impl super::writer::WriterState for IngestState {
     }
 }
 
-/// Past this, the cache is emptied rather than grown: memory stays bounded
-/// whatever the fleet installs.
+/// Past these, the cache is emptied rather than grown: memory stays bounded
+/// (about 100 bytes a package) whatever the fleet installs.
 const MAX_CACHED_PACKAGES: usize = 400_000;
+const MAX_ARENA_BYTES: usize = 64 << 20;
 
 impl Catalogue {
     pub(super) fn id(&mut self, db: &Connection, package: &SoftwarePackage) -> Result<i64, StorageError> {
         use std::hash::BuildHasher;
         let fields = [&package.name, &package.version, &package.publisher, &package.architecture];
         let hash = self.hasher.hash_one(fields);
-        if let Some(bucket) = self.ids.get(&hash) {
-            if let Some((id, _)) = bucket.iter().find(|(_, key)| key.iter().zip(fields).all(|(a, b)| a == b))
-            {
-                return Ok(*id);
+        if let Some(cached) = self.ids.get(&hash) {
+            if cached.matches(&self.arena, fields) {
+                return Ok(cached.id);
             }
         }
         let existing: Option<i64> = db
@@ -90,13 +112,76 @@ impl Catalogue {
                 db.last_insert_rowid()
             }
         };
-        if self.entries >= MAX_CACHED_PACKAGES {
-            self.ids.clear();
-            self.entries = 0;
-        }
-        self.ids.entry(hash).or_default().push((id, fields.map(|f| f.clone())));
-        self.entries += 1;
+        self.remember(hash, id, fields);
         Ok(id)
+    }
+
+    fn remember(&mut self, hash: u64, id: i64, fields: [&String; 4]) {
+        if self.ids.len() >= MAX_CACHED_PACKAGES || self.arena.len() >= MAX_ARENA_BYTES {
+            self.ids.clear();
+            self.arena.clear();
+        }
+        let (Some(lengths), Ok(start)) = (
+            fields.map(|f| u16::try_from(f.len()).ok()).into_iter().collect::<Option<Vec<u16>>>(),
+            u32::try_from(self.arena.len()),
+        ) else {
+            return;
+        };
+        // Another package with the same hash keeps the slot: that rare one
+        // is then answered by the database each time, never by the cache.
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.ids.entry(hash) {
+            for field in fields {
+                self.arena.extend_from_slice(field.as_bytes());
+            }
+            slot.insert(Cached { id, start, lengths: [lengths[0], lengths[1], lengths[2], lengths[3]] });
+        }
+    }
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    fn package(name: &str, version: &str) -> SoftwarePackage {
+        SoftwarePackage {
+            name: name.into(),
+            version: version.into(),
+            publisher: "Debian".into(),
+            architecture: "amd64".into(),
+            ..SoftwarePackage::default()
+        }
+    }
+
+    #[test]
+    fn the_cache_answers_as_the_table_does_field_by_field() {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE software (id INTEGER PRIMARY KEY, name TEXT, version TEXT, publisher TEXT, \
+             architecture TEXT, UNIQUE (name, version, publisher, architecture))",
+        )
+        .unwrap();
+        let mut catalogue = Catalogue::default();
+        // Same bytes back to back, split differently: different packages.
+        let a = catalogue.id(&db, &package("libfoo", "1.2")).unwrap();
+        let b = catalogue.id(&db, &package("libfoo1", ".2")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a);
+        assert_eq!(catalogue.id(&db, &package("libfoo1", ".2")).unwrap(), b);
+        // A hit is answered from memory: the table can change under it.
+        db.execute("UPDATE software SET id = 99 WHERE id = ?1", [a]).unwrap();
+        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a, "cached");
+        assert_eq!(Catalogue::default().id(&db, &package("libfoo", "1.2")).unwrap(), 99, "read");
+        // A cached entry another package's hash lands on is not taken for it.
+        let mut forged = Catalogue::default();
+        let hash = {
+            use std::hash::BuildHasher;
+            let p = package("libbar", "2");
+            forged.hasher.hash_one([&p.name, &p.version, &p.publisher, &p.architecture])
+        };
+        forged.remember(hash, 7, [&"libfoo".to_string(), &"1.2".into(), &"Debian".into(), &"amd64".into()]);
+        let bar = forged.id(&db, &package("libbar", "2")).unwrap();
+        assert_ne!(bar, 7);
+        assert_eq!(forged.ids[&hash].id, 7, "the slot keeps its first owner");
     }
 }
 
