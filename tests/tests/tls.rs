@@ -119,6 +119,10 @@ fn both_ports_speak_tls_with_a_generated_certificate_and_plain_text_stays_on_loo
     let (status, body) = https_get(http, "127.0.0.1", "/metrics", &ca_pem, &token);
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("parc_"), "{body}");
+    // And the dashboard itself, signed in with the token.
+    let (status, body) = https_get(http, "localhost", "/", &ca_pem, &token);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(" · Parc</title>"), "{body}");
 }
 
 #[test]
