@@ -15,11 +15,8 @@ fn plan_request() -> pb::PlanWavesRequest {
     pb::PlanWavesRequest { spec_toml: SPEC.into(), spec_file: "spec.toml".into(), ..Default::default() }
 }
 
-#[tokio::test]
-async fn only_drafts_publish_and_returns_are_all_or_nothing() {
-    let started = parc_server::now_unix();
-    let server = TestServer::start().await;
-    let mut fleet = server.fleet().await;
+/// The one site of these tests, imported as a planner would.
+async fn import_sites(fleet: &mut parc_server::cli::Fleet) {
     fleet
         .import_sites(pb::ImportRequest {
             file_name: "sites.csv".into(),
@@ -28,8 +25,13 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
         })
         .await
         .unwrap();
+}
+
+/// PC-0 .. PC-{n-1} on the head office's subnet, enrolled and reported
+/// over gRPC.
+async fn report_head_office_pcs(server: &TestServer, n: usize) {
     let agent = server.agent();
-    for i in 0..3 {
+    for i in 0..n {
         let mut pc = inventory(&format!("PC-{i}"), &format!("{i:0>32}"));
         for interface in pc.network_interfaces.iter_mut().flatten() {
             interface.addresses = vec![format!("10.1.0.{}/16", i + 10)];
@@ -37,6 +39,15 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
         let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
         agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn only_drafts_publish_and_returns_are_all_or_nothing() {
+    let started = parc_server::now_unix();
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    import_sites(&mut fleet).await;
+    report_head_office_pcs(&server, 3).await;
 
     // A dry run stores nothing.
     let dry = fleet
@@ -158,14 +169,7 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
     use parc_server::storage::Report;
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    fleet
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: SITES.as_bytes().to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    import_sites(&mut fleet).await;
     let now = parc_server::now_unix();
     let day = 86_400;
     let pc = |hostname: &str, user: &str| {
@@ -261,23 +265,8 @@ async fn wave_list(
 async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include_and_exclude() {
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    fleet
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: SITES.as_bytes().to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
-    let agent = server.agent();
-    for i in 0..6 {
-        let mut pc = inventory(&format!("PC-{i}"), &format!("{i:0>32}"));
-        for interface in pc.network_interfaces.iter_mut().flatten() {
-            interface.addresses = vec![format!("10.1.0.{}/16", i + 10)];
-        }
-        let (_, key) = agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await.unwrap();
-        agent.report(&key, 1, &pc, &Default::default()).await.unwrap();
-    }
+    import_sites(&mut fleet).await;
+    report_head_office_pcs(&server, 6).await;
 
     // Excluded by hostname: never planned.
     let first = fleet
@@ -358,14 +347,7 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
     use parc_server::storage::Report;
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    fleet
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: SITES.as_bytes().to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    import_sites(&mut fleet).await;
     let now = parc_server::now_unix();
     let devices = parc_proto::limits::EXPORT_CHUNK_ROWS * 2 + 37;
     for i in 0..devices {
