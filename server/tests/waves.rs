@@ -250,8 +250,11 @@ async fn wave_list(
     fleet: &mut parc_server::cli::Fleet,
     plan_id: u64,
 ) -> std::collections::BTreeMap<String, (u32, String, String)> {
-    let mut stream =
-        fleet.export_waves(pb::ExportWavesRequest { plan_id, wave: 0 }).await.unwrap().into_inner();
+    let mut stream = fleet
+        .export_waves(pb::ExportWavesRequest { plan_id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let mut rows = std::collections::BTreeMap::new();
     while let Some(chunk) = stream.message().await.unwrap() {
         for row in chunk.rows {
@@ -370,8 +373,11 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
         .unwrap();
     assert_eq!(plan.planned as usize, devices);
 
-    let mut stream =
-        fleet.export_waves(pb::ExportWavesRequest { plan_id: plan.id, wave: 0 }).await.unwrap().into_inner();
+    let mut stream = fleet
+        .export_waves(pb::ExportWavesRequest { plan_id: plan.id, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let (mut chunks, mut rows) = (0, Vec::new());
     while let Some(chunk) = stream.message().await.unwrap() {
         assert!(chunk.rows.len() <= parc_proto::limits::EXPORT_CHUNK_ROWS);
@@ -394,12 +400,75 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
     }
 
     // One wave alone.
-    let mut stream =
-        fleet.export_waves(pb::ExportWavesRequest { plan_id: plan.id, wave: 3 }).await.unwrap().into_inner();
+    let mut stream = fleet
+        .export_waves(pb::ExportWavesRequest { plan_id: plan.id, wave: 3, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
     let mut third = 0;
     while let Some(chunk) = stream.message().await.unwrap() {
         assert!(chunk.rows.iter().all(|r| r.wave == 3));
         third += chunk.rows.len();
     }
     assert_eq!(third, devices - 800);
+}
+
+#[tokio::test]
+async fn every_left_out_device_is_listed_with_why_beyond_the_records_thousand() {
+    use parc_server::storage::Report;
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    import_sites(&mut fleet).await;
+    let now = parc_server::now_unix();
+    let listed = parc_server::waves::LEFT_OUT_LISTED;
+    let devices = listed + 30;
+    for i in 0..devices {
+        let hostname = format!("PC-{i:04}");
+        let mut pc = inventory(&hostname, &format!("{i:0>32}"));
+        for interface in pc.network_interfaces.iter_mut().flatten() {
+            interface.addresses = vec![format!("10.1.{}.{}/16", i / 200, i % 200 + 10)];
+        }
+        let key = format!("key-{i}");
+        server.storage.enroll(&pc.machine_id, &hostname, &key, now).unwrap();
+        server.storage.record_report(Report::full(&key, 1, pc, now)).unwrap();
+    }
+    // Two waves of five: all but ten left out, for capacity.
+    let spec = SPEC.replace("capacity = 2", "capacity = 5\nwaves = 2");
+    let plan = fleet
+        .plan_waves(pb::PlanWavesRequest { spec_toml: spec, ..plan_request() })
+        .await
+        .unwrap()
+        .into_inner()
+        .plan
+        .unwrap();
+    assert_eq!((plan.planned as usize, plan.left_out_total as usize), (10, devices - 10));
+    assert_eq!(plan.left_out.len(), listed, "the record lists the first thousand");
+
+    let mut stream = fleet
+        .export_waves(pb::ExportWavesRequest { plan_id: plan.id, left_out: true, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut rows = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        rows.extend(chunk.rows);
+    }
+    assert_eq!(rows.len(), devices - 10, "every one, past the record's thousand");
+    let mut ids: Vec<u64> = rows.iter().map(|r| r.device_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), rows.len());
+    for row in &rows {
+        assert_eq!(
+            (row.wave, row.planned_date.as_str(), row.status.as_str()),
+            (0, "", "left_out"),
+            "{row:?}"
+        );
+        assert!(row.reason.starts_with("left out: every wave is full"), "{row:?}");
+        assert!(row.hostname.starts_with("PC-") && row.site_code == "SIEGE", "{row:?}");
+    }
+    let placed: std::collections::HashSet<String> =
+        wave_list(&mut fleet, plan.id).await.into_keys().collect();
+    assert_eq!(placed.len(), 10);
+    assert!(rows.iter().all(|r| !placed.contains(&r.hostname)), "left out and planned are apart");
 }

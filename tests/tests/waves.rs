@@ -210,4 +210,21 @@ fn a_planner_plans_publishes_follows_replans_and_exports_waves() {
             .unwrap();
     assert_eq!(json.len(), wave1.len());
     assert!(json.iter().all(|r| r["windows11"].is_string() && r["site_fibre"].is_string()));
+
+    // A draft too small for the fleet: its left-out devices, each with why.
+    let tight = ok(parc(
+        url,
+        &["waves", "plan", "--spec", spec.to_str().unwrap(), "--capacity", "1", "--waves", "2"],
+    ));
+    let draft = tight.strip_prefix("plan ").and_then(|rest| rest.split_whitespace().next()).unwrap();
+    let left: Vec<serde_json::Value> = serde_json::from_str(&ok(parc(
+        url,
+        &["waves", "export", "--left-out", "--plan", draft, "--format", "json"],
+    )))
+    .unwrap();
+    assert!(!left.is_empty(), "{tight}");
+    assert!(left.iter().all(|r| r["status"] == "left_out" && r["wave"] == 0), "{left:?}");
+    assert!(left.iter().all(|r| r["reason"].as_str().unwrap().starts_with("left out: ")), "{left:?}");
+    let both = parc(url, &["waves", "export", "--left-out", "--wave", "1"]);
+    assert_eq!(both.status.code(), Some(2), "--left-out and --wave exclude each other");
 }

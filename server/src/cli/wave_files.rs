@@ -22,6 +22,8 @@ pub enum Format {
 pub struct ExportArgs {
     pub format: Format,
     pub wave: Option<u32>,
+    /// The devices the plan leaves out instead of its waves.
+    pub left_out: bool,
     pub plan: u64,
     pub excel_fr: bool,
     pub out: Option<PathBuf>,
@@ -36,7 +38,7 @@ pub async fn fetch(
 ) -> Result<Vec<WaveRow>, CliError> {
     let mut rows = Vec::new();
     let mut stream = client
-        .export_waves(pb::ExportWavesRequest { plan_id: plan, wave: wave.unwrap_or(0) })
+        .export_waves(pb::ExportWavesRequest { plan_id: plan, wave: wave.unwrap_or(0), left_out: false })
         .await
         .map_err(|s| status_error(server, s))?
         .into_inner();
@@ -68,7 +70,11 @@ pub async fn export(client: &mut super::Fleet, server: &Remote, args: ExportArgs
         }
     };
     let mut stream = client
-        .export_waves(pb::ExportWavesRequest { plan_id: args.plan, wave: args.wave.unwrap_or(0) })
+        .export_waves(pb::ExportWavesRequest {
+            plan_id: args.plan,
+            wave: args.wave.unwrap_or(0),
+            left_out: args.left_out,
+        })
         .await
         .map_err(|s| status_error(server, s))?
         .into_inner();

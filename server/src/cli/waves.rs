@@ -102,6 +102,10 @@ pub enum WavesCommand {
         format: wave_files::Format,
         #[arg(long)]
         wave: Option<u32>,
+        /// The devices the plan leaves out instead, each with the
+        /// constraint that kept it out (wave 0, status left_out).
+        #[arg(long, conflicts_with = "wave")]
+        left_out: bool,
         /// A plan other than the published one (a draft, to review it).
         #[arg(long)]
         plan: Option<u64>,
@@ -291,11 +295,11 @@ pub async fn run(server: &Remote, command: WavesCommand) -> Result<(), CliError>
                 if dry_run { " (dry run: nothing written)" } else { "" }
             ))
         }
-        WavesCommand::Export { format, wave, plan, excel_fr, out } => {
+        WavesCommand::Export { format, wave, left_out, plan, excel_fr, out } => {
             wave_files::export(
                 &mut client,
                 server,
-                wave_files::ExportArgs { format, wave, plan: plan.unwrap_or(0), excel_fr, out },
+                wave_files::ExportArgs { format, wave, left_out, plan: plan.unwrap_or(0), excel_fr, out },
             )
             .await
         }

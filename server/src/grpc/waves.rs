@@ -312,7 +312,7 @@ impl FleetApi {
                 }
             })
             .await?;
-        let wave = (request.wave > 0).then_some(request.wave);
+        let listing = export::Listing::of(request.wave, request.left_out);
         let (storage, policy) = (self.state.storage.clone(), self.state.policy.get());
         // Each chunk is read when the one before is sent: a slow client
         // holds a blocking thread, never the whole list in memory.
@@ -323,7 +323,7 @@ impl FleetApi {
                 &policy,
                 crate::now_unix(),
                 &plan,
-                wave,
+                listing,
                 EXPORT_CHUNK_ROWS,
                 |rows| {
                     let rows = rows.into_iter().map(convert::row_to_wire).collect();

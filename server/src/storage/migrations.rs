@@ -300,6 +300,23 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 9: every device a plan leaves out, with why: the plan's record lists
+    // the first thousand; `parc waves export --left-out` streams them all.
+    Migration {
+        sql: r#"
+    CREATE TABLE plan_left_out (
+        plan_id          INTEGER NOT NULL REFERENCES plans (id) ON DELETE CASCADE,
+        device_id        INTEGER NOT NULL,
+        position         INTEGER NOT NULL,
+        site_code        TEXT    NOT NULL,
+        class            TEXT    NOT NULL,
+        reason           TEXT    NOT NULL,
+        PRIMARY KEY (plan_id, device_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX plan_left_out_in_order ON plan_left_out (plan_id, position);
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -33,7 +33,7 @@ pub use parc_proto::sections::SectionHash;
 pub use scan::ScannedDevice;
 pub use settings::StoredSetting;
 pub use sites::{AssignOutcome, Joins, TrendPoint};
-pub use waves::{PlanDevice, PlanRecord, PlanState, RolloutState, StatusChange, StoredPlan};
+pub use waves::{Draft, PlanDevice, PlanRecord, PlanState, RolloutState, StatusChange, StoredPlan};
 pub use writer::WriterStats;
 
 use crate::access::Actor;

@@ -104,18 +104,24 @@ fn published(db: &Connection) -> Result<Option<StoredPlan>, StorageError> {
     query_plan(db, "state = 'published'", [])
 }
 
+/// A plan just made, as it is stored.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub spec_toml: String,
+    /// The published plan it was made against.
+    pub based_on: Option<u64>,
+    pub record: PlanRecord,
+    /// Placed, in wave order.
+    pub devices: Vec<PlanDevice>,
+    /// Every device left out (wave 0), with its reason.
+    pub left_out: Vec<PlanDevice>,
+}
+
 impl Storage {
     /// Stores a new draft (replacing the previous drafts) with its devices
-    /// in their waves; returns its id.
-    pub fn save_draft(
-        &self,
-        spec_toml: String,
-        based_on: Option<u64>,
-        record: PlanRecord,
-        devices: Vec<PlanDevice>,
-        by: &Actor,
-        now: i64,
-    ) -> Result<u64, StorageError> {
+    /// in their waves and those it leaves out; returns its id.
+    pub fn save_draft(&self, draft: Draft, by: &Actor, now: i64) -> Result<u64, StorageError> {
+        let Draft { spec_toml, based_on, record, devices, left_out } = draft;
         let summary = serde_json::to_string(&record).map_err(|e| StorageError::Commit(e.to_string()))?;
         let by = by.clone();
         let waves = devices.iter().map(|d| d.wave).max().unwrap_or(0);
@@ -132,6 +138,13 @@ impl Storage {
             )?;
             for d in &devices {
                 insert.execute(params![id, d.device_id, d.wave, d.position, d.site_code, d.class, d.reason, d.fixed])?;
+            }
+            let mut insert = db.prepare_cached(
+                "INSERT INTO plan_left_out (plan_id, device_id, position, site_code, class, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for d in &left_out {
+                insert.execute(params![id, d.device_id, d.position, d.site_code, d.class, d.reason])?;
             }
             let detail = format!("draft: {} devices in {waves} waves", devices.len());
             audit(db, &by, now, "waves.plan", &format!("plan {id}"), &detail)?;
@@ -203,6 +216,31 @@ impl Storage {
                         class: row.get(4)?,
                         reason: row.get(5)?,
                         fixed: row.get(6)?,
+                    })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(rows)
+        })
+    }
+
+    /// Every device the plan leaves out, in the plan's order (by site),
+    /// with wave 0 and the reason it is left out.
+    pub fn plan_left_out(&self, plan_id: u64) -> Result<Vec<PlanDevice>, StorageError> {
+        self.read(|db| {
+            let mut statement = db.prepare_cached(
+                "SELECT device_id, position, site_code, class, reason FROM plan_left_out
+                 WHERE plan_id = ?1 ORDER BY position",
+            )?;
+            let rows = statement
+                .query_map([plan_id], |row| {
+                    Ok(PlanDevice {
+                        device_id: row.get(0)?,
+                        wave: 0,
+                        position: row.get(1)?,
+                        site_code: row.get(2)?,
+                        class: row.get(3)?,
+                        reason: row.get(4)?,
+                        fixed: false,
                     })
                 })?
                 .collect::<Result<Vec<_>, _>>()?;

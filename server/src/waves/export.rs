@@ -11,17 +11,38 @@ use parc_planner::export::WaveRow;
 use parc_readiness::{Dimension, Policy, ReasonKind, State};
 use std::collections::HashMap;
 
-/// The plan's rows (one wave, or all with `None`), in wave order, in
-/// memory: for the dashboard's pages and downloads of one wave.
+/// Which devices of a plan a wave list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Every wave, in order.
+    Waves,
+    Wave(u32),
+    /// The devices the plan leaves out (wave 0, status `left_out`), with why.
+    LeftOut,
+}
+
+impl Listing {
+    /// `wave` 0 is every wave.
+    pub fn of(wave: u32, left_out: bool) -> Listing {
+        match (left_out, wave) {
+            (true, _) => Listing::LeftOut,
+            (false, 0) => Listing::Waves,
+            (false, wave) => Listing::Wave(wave),
+        }
+    }
+}
+
+/// The plan's rows, in wave order, in memory: for the dashboard's pages
+/// and downloads.
 pub fn rows(
     storage: &Storage,
     policy: &Policy,
     now: i64,
     plan: &StoredPlan,
-    wave: Option<u32>,
+    listing: Listing,
 ) -> Result<Vec<WaveRow>, ServerError> {
     let mut all = Vec::new();
-    stream_rows(storage, policy, now, plan, wave, 512, |mut chunk| {
+    stream_rows(storage, policy, now, plan, listing, 512, |mut chunk| {
         all.append(&mut chunk);
         true
     })?;
@@ -38,26 +59,35 @@ pub fn stream_rows(
     policy: &Policy,
     now: i64,
     plan: &StoredPlan,
-    wave: Option<u32>,
+    listing: Listing,
     chunk: usize,
     mut emit: impl FnMut(Vec<WaveRow>) -> bool,
 ) -> Result<(), ServerError> {
     let rules = rules_of(plan)?;
     let today = now.div_euclid(86_400);
     let statuses = storage.rollout_statuses()?;
-    let devices: Vec<_> =
-        storage.plan_devices(plan.id)?.into_iter().filter(|d| wave.is_none_or(|w| d.wave == w)).collect();
+    let devices: Vec<_> = match listing {
+        Listing::LeftOut => storage.plan_left_out(plan.id)?,
+        Listing::Waves => storage.plan_devices(plan.id)?,
+        Listing::Wave(wave) => {
+            storage.plan_devices(plan.id)?.into_iter().filter(|d| d.wave == wave).collect()
+        }
+    };
     let joined = readiness::Joined::load(storage, policy)?;
     for part in devices.chunks(chunk.max(1)) {
         let mut rows: Vec<WaveRow> = part
             .iter()
             .map(|d| WaveRow {
                 wave: d.wave,
-                planned_date: iso(rules.wave_days(d.wave).0),
+                planned_date: if d.wave == 0 { String::new() } else { iso(rules.wave_days(d.wave).0) },
                 site_code: d.site_code.clone(),
                 replacement_class: d.class.clone(),
                 reason: d.reason.clone(),
-                status: status_of(&statuses, d.device_id).name().to_string(),
+                status: if d.wave == 0 {
+                    "left_out".to_string()
+                } else {
+                    status_of(&statuses, d.device_id).name().to_string()
+                },
                 device_id: d.device_id,
                 ..WaveRow::default()
             })

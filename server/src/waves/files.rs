@@ -132,7 +132,11 @@ impl XlsxFile {
         if self.current.map(|(wave, _, _)| wave) != Some(row.wave) {
             self.close_sheet()?;
             let sheet = self.workbook.add_worksheet_with_constant_memory();
-            sheet.set_name(format!("Wave {}", row.wave))?;
+            sheet.set_name(if row.wave == 0 {
+                "Left out".to_string()
+            } else {
+                format!("Wave {}", row.wave)
+            })?;
             Self::headers(sheet, &COLUMNS, &self.header)?;
             let index = self.workbook.worksheets().len() - 1;
             self.current = Some((row.wave, index, 0));

@@ -10,7 +10,7 @@ pub mod status;
 
 use crate::error::ServerError;
 use crate::readiness;
-use crate::storage::{PlanDevice, PlanRecord, RolloutState, Storage, StoredPlan};
+use crate::storage::{Draft, PlanDevice, PlanRecord, RolloutState, Storage, StoredPlan};
 use parc_model::civil::iso;
 use parc_planner::baseline::greedy;
 use parc_planner::diff::{diff, PlanDiff};
@@ -21,7 +21,8 @@ use std::collections::{HashMap, HashSet};
 
 pub use candidates::brief;
 
-/// The most left-out devices a stored plan lists.
+/// The most left-out devices a stored plan's record lists (all of them are
+/// in `plan_left_out`, for `parc waves export --left-out`).
 pub const LEFT_OUT_LISTED: usize = parc_proto::limits::MAX_LEFT_OUT_LISTED;
 
 /// What `parc waves plan` asked for, devices already resolved to ids.
@@ -149,6 +150,20 @@ pub fn make_plan(
             fixed: p.fixed,
         })
         .collect();
+    let left_out: Vec<PlanDevice> = planned
+        .left_out
+        .iter()
+        .enumerate()
+        .map(|(position, l)| PlanDevice {
+            device_id: l.device_id,
+            wave: 0,
+            position: position as u32,
+            site_code: l.site.clone(),
+            class: classes.get(&l.device_id).copied().unwrap_or("desktop").to_string(),
+            reason: l.reason.clone(),
+            fixed: false,
+        })
+        .collect();
     let difference = diff(
         published_waves.iter().map(|(id, (wave, _))| (*id, *wave)),
         devices.iter().map(|d| (d.device_id, d.wave)),
@@ -168,7 +183,9 @@ pub fn make_plan(
     let id = if order.dry_run {
         0
     } else {
-        storage.save_draft(spec_toml.clone(), based_on, record.clone(), devices, &order.by, now)?
+        let draft =
+            Draft { spec_toml: spec_toml.clone(), based_on, record: record.clone(), devices, left_out };
+        storage.save_draft(draft, &order.by, now)?
     };
     tracing::info!(
         plan = id,

@@ -252,7 +252,8 @@ pub fn load_wave(context: &Context<'_>, wave: u32) -> Result<WavePage, AppError>
             plan.id, rules.waves
         )));
     }
-    let mut rows = export::rows(context.storage, context.policy, context.now, &plan, Some(wave))?;
+    let mut rows =
+        export::rows(context.storage, context.policy, context.now, &plan, export::Listing::Wave(wave))?;
     let mut statuses = BTreeMap::new();
     for row in &rows {
         *statuses.entry(row.status.clone()).or_insert(0) += 1;
@@ -335,7 +336,8 @@ fn export_rows(context: &Context<'_>, wave: Option<u32>) -> Result<(Vec<WaveRow>
     let Some(plan) = context.storage.published_plan()? else {
         return Err(AppError::NotFound(format!("{NO_PLAN} There is nothing to download.")));
     };
-    let rows = export::rows(context.storage, context.policy, context.now, &plan, wave)?;
+    let listing = wave.map_or(export::Listing::Waves, export::Listing::Wave);
+    let rows = export::rows(context.storage, context.policy, context.now, &plan, listing)?;
     let name = match wave {
         Some(w) => format!("plan-{}-wave-{w}", plan.id),
         None => format!("plan-{}-waves", plan.id),
