@@ -40,7 +40,23 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 /// `YYYY-MM-DD` of a day number.
 pub fn iso(days: i64) -> String {
     let (y, m, d) = from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    match u32::try_from(y) {
+        // Digit by digit rather than through `format!`: the server turns
+        // every install day of every report into a date.
+        Ok(year @ 0..=9999) => {
+            let mut text = String::with_capacity(10);
+            for (value, digits) in [(year, 4), (m, 2), (d, 2)] {
+                if !text.is_empty() {
+                    text.push('-');
+                }
+                for place in (0..digits).rev() {
+                    text.push(char::from(b'0' + (value / 10u32.pow(place) % 10) as u8));
+                }
+            }
+            text
+        }
+        _ => format!("{y:04}-{m:02}-{d:02}"),
+    }
 }
 
 /// The day number of a `YYYY-MM-DD` date.
@@ -81,6 +97,10 @@ mod tests {
         assert_eq!(iso(19_782), "2024-02-29");
         for days in [-1000, 0, 1, 10_957, 19_782, 20_789, 60_000] {
             assert_eq!(parse_iso(&iso(days)), Some(days));
+        }
+        for days in (-800_000..3_000_000).step_by(997) {
+            let (y, m, d) = from_days(days);
+            assert_eq!(iso(days), format!("{y:04}-{m:02}-{d:02}"), "day {days}");
         }
         assert_eq!(parse_iso("2023-02-29"), None);
         assert_eq!(parse_iso("2024-13-01"), None);

@@ -99,7 +99,14 @@ fn expand_names(
                 format!("{shared} is not a prefix of the previous name ({} bytes)", previous.len()),
             ));
         }
-        let name = format!("{}{suffix}", &previous[..shared]);
+        let name = if shared == 0 {
+            suffix
+        } else {
+            let mut name = String::with_capacity(shared + suffix.len());
+            name.push_str(&previous[..shared]);
+            name.push_str(&suffix);
+            name
+        };
         if name.len() > MAX_STRING_LEN {
             return Err(WireError::new(
                 format!("{field}.names[{i}]"),
