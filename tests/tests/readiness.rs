@@ -181,6 +181,7 @@ fn a_planner_imports_sites_and_assets_tunes_the_policy_and_reads_readiness() {
         "127.0.0.1:0",
         &["--policy", policy.to_str().unwrap()],
     );
+    server.process.wait_for_stderr("the policy file is not in force");
     let shown = ok(parc(server.url.as_str(), &["policy", "show"]));
     assert!(shown.contains("from strict.toml") && shown.contains("max_age_years = 1.0"), "{shown}");
     server.stop();

@@ -205,6 +205,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let tls = config.tls.is_some();
             tracing::info!(%address, %http_address, tls, db = %config.db.display(), "parc-server listening");
             // The policy `parc policy set` stored outranks `--policy`.
+            let file_given = config.policy_source.clone();
             let (policy, policy_source) = parc_server::policy::at_start(
                 storage.stored_policy()?,
                 config.policy,
@@ -212,6 +213,15 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             )
             .context("the readiness policy stored in the database (by `parc policy set`) does not read with this version")?;
             tracing::info!(origin = policy_source.origin(), "readiness policy");
+            if let (Some(file), parc_server::policy::PolicySource::Stored { .. }) =
+                (&file_given, &policy_source)
+            {
+                tracing::warn!(
+                    file = %file.display(),
+                    "the policy file is not in force: the one stored by `parc policy set` outranks it \
+                     (`parc policy set FILE` puts a file in force)"
+                );
+            }
             let mut state = AppState::new(storage, &config.enroll_secret, config.report_interval)
                 .with_policy(policy, policy_source);
             state.tls = tls;
