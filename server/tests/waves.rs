@@ -381,6 +381,8 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
     let (mut chunks, mut rows) = (0, Vec::new());
     while let Some(chunk) = stream.message().await.unwrap() {
         assert!(chunk.rows.len() <= parc_proto::limits::EXPORT_CHUNK_ROWS);
+        let total = if chunks == 0 { devices as u64 } else { 0 };
+        assert_eq!(chunk.total_rows, total, "the size comes with the first chunk only");
         chunks += 1;
         rows.extend(chunk.rows);
     }

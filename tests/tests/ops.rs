@@ -150,6 +150,22 @@ fn ops_hand_out_tokens_query_the_fleet_and_read_the_audit_log() {
     .unwrap();
     ok(run("parc", &["--server", url, "waves", "plan", "--spec", spec.to_str().unwrap()]));
     ok(run("parc", &["--server", url, "waves", "publish"]));
+    // A long export too, with its closing line, on a terminal.
+    let exported = dir.path().join("waves.csv");
+    let command = format!(
+        "{} --server {url} waves export --format csv --out {}",
+        parc_e2e::bin("parc").display(),
+        exported.display()
+    );
+    let on_terminal = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("PARC_TOKEN", &admin)
+        .env("PARC_CLI_CONFIG", "/nonexistent/parc.toml")
+        .output()
+        .expect("script(1) runs the export on a terminal");
+    let shown = text(&on_terminal.stdout);
+    let lines = std::fs::read_to_string(&exported).unwrap().lines().count() - 1;
+    assert!(shown.contains(&format!("✓ {lines} rows exported")), "{shown}");
     let json = |args: &[&str]| -> Vec<serde_json::Value> {
         let mut all = vec!["--server", url];
         all.extend_from_slice(args);

@@ -79,8 +79,14 @@ pub async fn export(client: &mut super::Fleet, server: &Remote, args: ExportArgs
         .map_err(|s| status_error(server, s))?
         .into_inner();
     let mut count = 0u64;
-    let progress = super::progress::rows("exporting the wave list", None);
+    let mut progress = super::progress::rows("exporting the wave list", None);
     while let Some(chunk) = stream.message().await.map_err(|s| status_error(server, s))? {
+        if chunk.total_rows > 0 {
+            // The whole list's size came with the first rows: a bar with
+            // its end and the time left, instead of a bare counter.
+            progress.finish_and_clear();
+            progress = super::progress::rows("exporting the wave list", Some(chunk.total_rows));
+        }
         for row in chunk.rows {
             writer.row(&row_from_wire(row)).map_err(anyhow::Error::from)?;
             count += 1;

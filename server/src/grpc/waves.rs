@@ -318,6 +318,7 @@ impl FleetApi {
         // holds a blocking thread, never the whole list in memory.
         let (sender, receiver) = tokio::sync::mpsc::channel(2);
         tokio::task::spawn_blocking(move || {
+            let mut first = true;
             let streamed = export::stream_rows(
                 &storage,
                 &policy,
@@ -325,9 +326,11 @@ impl FleetApi {
                 &plan,
                 listing,
                 EXPORT_CHUNK_ROWS,
-                |rows| {
+                |rows, total| {
                     let rows = rows.into_iter().map(convert::row_to_wire).collect();
-                    sender.blocking_send(Ok(pb::ExportWavesChunk { rows })).is_ok()
+                    let total_rows = if first { total as u64 } else { 0 };
+                    first = false;
+                    sender.blocking_send(Ok(pb::ExportWavesChunk { rows, total_rows })).is_ok()
                 },
             );
             if let Err(error) = streamed {

@@ -42,14 +42,15 @@ pub fn rows(
     listing: Listing,
 ) -> Result<Vec<WaveRow>, ServerError> {
     let mut all = Vec::new();
-    stream_rows(storage, policy, now, plan, listing, 512, |mut chunk| {
+    stream_rows(storage, policy, now, plan, listing, 512, |mut chunk, _| {
         all.append(&mut chunk);
         true
     })?;
     Ok(all)
 }
 
-/// Hands the plan's rows to `emit` in wave order, `chunk` rows at a time,
+/// Hands the plan's rows to `emit` in wave order, `chunk` rows at a time
+/// (with the number of rows in all),
 /// each chunk read from storage when it is due: memory stays that of one
 /// chunk (and the plan's device list) at any fleet size, and the reader is
 /// free between chunks while a slow client catches up. `emit` returns false
@@ -61,7 +62,7 @@ pub fn stream_rows(
     plan: &StoredPlan,
     listing: Listing,
     chunk: usize,
-    mut emit: impl FnMut(Vec<WaveRow>) -> bool,
+    mut emit: impl FnMut(Vec<WaveRow>, usize) -> bool,
 ) -> Result<(), ServerError> {
     let rules = rules_of(plan)?;
     let today = now.div_euclid(86_400);
@@ -99,7 +100,7 @@ pub fn stream_rows(
                 fill(&mut rows[i], &facts, today);
             }
         })?;
-        if !emit(rows) {
+        if !emit(rows, devices.len()) {
             break;
         }
     }
