@@ -11,6 +11,7 @@ mod net;
 mod os;
 mod power;
 mod rpm;
+mod rpm_bdb;
 mod security;
 mod smbios;
 mod sound;

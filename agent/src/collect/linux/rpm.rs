@@ -1,6 +1,8 @@
-//! The rpm database (Fedora, RHEL 9 and later: `/var/lib/rpm/rpmdb.sqlite`),
-//! opened read-only and immutable so the agent can never change it. Each row
-//! holds one package header, decoded here (pure, tested on built headers).
+//! The rpm database: `/var/lib/rpm/rpmdb.sqlite` (Fedora, RHEL 9 and later),
+//! opened read-only and immutable so the agent can never change it, or the
+//! older Berkeley DB `Packages` file (RHEL 8 and before, `rpm_bdb`). Each
+//! holds one header per package, decoded here (pure, tested on built
+//! headers).
 
 use super::Root;
 use crate::collect::parse::sanitize;
@@ -21,29 +23,40 @@ const TYPE_I18NSTRING: u32 = 9;
 pub const SQLITE_DB: &str = "var/lib/rpm/rpmdb.sqlite";
 
 pub fn packages(root: &Root) -> Result<Vec<SoftwarePackage>, String> {
-    let path = root.path(SQLITE_DB);
-    if !path.exists() {
-        return Err(
-            "this machine's rpm database is in the Berkeley DB format, which this agent does not read".into(),
-        );
+    let mut packages = Vec::new();
+    let mut seen = 0usize;
+    let mut take = |blob: &[u8]| {
+        seen += 1;
+        if seen <= parc_proto::limits::MAX_SOFTWARE * 2 {
+            packages.extend(parse_header(blob));
+        }
+    };
+    let sqlite = root.path(SQLITE_DB);
+    let bdb = root.path(super::rpm_bdb::PACKAGES);
+    if sqlite.exists() {
+        sqlite_headers(&sqlite, &mut take)?;
+    } else if bdb.exists() {
+        super::rpm_bdb::values(&bdb, &mut take)?;
+    } else {
+        return Err("/var/lib/rpm holds neither rpmdb.sqlite nor Packages (Berkeley DB)".into());
     }
+    packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.architecture.cmp(&b.architecture)));
+    Ok(packages)
+}
+
+/// Every header blob of an rpmdb.sqlite.
+fn sqlite_headers(path: &std::path::Path, mut visit: impl FnMut(&[u8])) -> Result<(), String> {
     let uri = format!("file:{}?immutable=1", path.display());
     let db = Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
         .map_err(|e| format!("{}: {e}", path.display()))?;
     let mut statement =
         db.prepare("SELECT blob FROM Packages").map_err(|e| format!("{}: {e}", path.display()))?;
-    let blobs = statement
-        .query_map([], |row| row.get::<_, Vec<u8>>(0))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut packages = Vec::new();
-    for blob in blobs.take(parc_proto::limits::MAX_SOFTWARE * 2) {
-        let blob = blob.map_err(|e| format!("{}: {e}", path.display()))?;
-        if let Some(package) = parse_header(&blob) {
-            packages.push(package);
-        }
+    let mut rows = statement.query([]).map_err(|e| format!("{}: {e}", path.display()))?;
+    while let Some(row) = rows.next().map_err(|e| format!("{}: {e}", path.display()))? {
+        let blob = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
+        visit(blob.map_err(|e| format!("{}: {e}", path.display()))?);
     }
-    packages.sort_by(|a, b| a.name.cmp(&b.name).then(a.architecture.cmp(&b.architecture)));
-    Ok(packages)
+    Ok(())
 }
 
 /// One header blob: index count and data length (big-endian), the index
@@ -182,5 +195,29 @@ mod tests {
             1,
             "no journal or WAL file left"
         );
+    }
+    #[test]
+    fn a_berkeley_db_packages_file_is_read_when_there_is_no_sqlite_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let rpm = dir.path().join("var/lib/rpm");
+        std::fs::create_dir_all(&rpm).unwrap();
+        let root = Root::new(dir.path());
+        let error = packages(&root).unwrap_err();
+        assert!(error.contains("neither rpmdb.sqlite nor Packages"), "{error}");
+        let headers = vec![
+            build_header(
+                &[(TAG_NAME, "zsh"), (TAG_VERSION, "5.5.1"), (TAG_RELEASE, "10.el8"), (TAG_ARCH, "x86_64")],
+                &[],
+            ),
+            build_header(
+                &[(TAG_NAME, "bash"), (TAG_VERSION, "4.4.20"), (TAG_RELEASE, "4.el8"), (TAG_ARCH, "x86_64")],
+                &[],
+            ),
+            build_header(&[(TAG_NAME, "gpg-pubkey"), (TAG_VERSION, "fd431d51")], &[]),
+        ];
+        super::super::rpm_bdb::tests::load_with_berkeley_db(&rpm.join("Packages"), 4096, &headers);
+        let listed = packages(&root).unwrap();
+        let names: Vec<(&str, &str)> = listed.iter().map(|p| (p.name.as_str(), p.version.as_str())).collect();
+        assert_eq!(names, [("bash", "4.4.20-4.el8"), ("zsh", "5.5.1-10.el8")]);
     }
 }
