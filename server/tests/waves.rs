@@ -141,6 +141,16 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
         assert_eq!((entry.actor.as_str(), entry.role), ("test-admin", pb::Role::Admin as i32), "{entry:?}");
         assert!((started..=ended).contains(&entry.at), "{entry:?} not within {started}..={ended}");
     }
+    // And the import itself, once, with what it changed.
+    let imports = fleet
+        .list_audit(pb::ListAuditRequest { action_prefix: "waves.returns".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entries;
+    let got: Vec<(&str, &str, &str)> =
+        imports.iter().map(|e| (e.actor.as_str(), e.target.as_str(), e.detail.as_str())).collect();
+    assert_eq!(got, [("test-admin", "returns.csv", "2 rows: 2 changed (2 done)")]);
 
     // Done is closed: only back to planned.
     let closed = fleet

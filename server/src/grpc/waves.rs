@@ -220,7 +220,7 @@ impl FleetApi {
                     .published_plan()?
                     .ok_or_else(|| ServerError::Invalid("no published plan".into()))?;
                 let previous = changes.first().map_or(status, |c| c.previous);
-                storage.set_statuses(plan.id, changes, &by)?;
+                storage.set_statuses(plan.id, changes, &by, None)?;
                 let wave = storage
                     .plan_devices(plan.id)?
                     .into_iter()
@@ -288,7 +288,9 @@ impl FleetApi {
                     let plan = storage
                         .published_plan()?
                         .ok_or_else(|| ServerError::Invalid("no published plan".into()))?;
-                    storage.set_statuses(plan.id, changes, &by)?;
+                    let returns =
+                        crate::storage::ReturnsFile { name: file.clone(), rows: total, imported_at: now };
+                    storage.set_statuses(plan.id, changes, &by, Some(returns))?;
                 }
                 Ok(pb::ImportReturnsResponse { rows: total, changed, unchanged: total - changed, statuses })
             })

@@ -33,7 +33,9 @@ pub use parc_proto::sections::SectionHash;
 pub use scan::ScannedDevice;
 pub use settings::StoredSetting;
 pub use sites::{AssignOutcome, Joins, TrendPoint};
-pub use waves::{Draft, PlanDevice, PlanRecord, PlanState, RolloutState, StatusChange, StoredPlan};
+pub use waves::{
+    Draft, PlanDevice, PlanRecord, PlanState, ReturnsFile, RolloutState, StatusChange, StoredPlan,
+};
 pub use writer::WriterStats;
 
 use crate::access::Actor;

@@ -281,6 +281,7 @@ impl Storage {
         plan_id: u64,
         changes: Vec<StatusChange>,
         by: &Actor,
+        returns: Option<ReturnsFile>,
     ) -> Result<(), StorageError> {
         let by = by.clone();
         self.writer.submit_blocking(move |db, _| {
@@ -325,9 +326,28 @@ impl Storage {
                 }
                 audit(db, &by, c.at, "waves.status", &format!("device {}", c.device_id), &detail)?;
             }
+            if let Some(file) = &returns {
+                let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
+                for c in &changes {
+                    *counts.entry(c.status.name()).or_insert(0) += 1;
+                }
+                let counts: Vec<String> = counts.iter().map(|(status, n)| format!("{n} {status}")).collect();
+                let detail =
+                    format!("{} rows: {} changed ({})", file.rows, changes.len(), counts.join(", "));
+                audit(db, &by, file.imported_at, "waves.returns", &file.name, &detail)?;
+            }
             Ok(())
         })
     }
+}
+
+/// A technicians' returns sheet whose changes [`Storage::set_statuses`]
+/// stores: the import gets its own audit entry besides each PC's.
+#[derive(Debug, Clone)]
+pub struct ReturnsFile {
+    pub name: String,
+    pub rows: u32,
+    pub imported_at: i64,
 }
 
 impl StoredPlan {
