@@ -278,7 +278,7 @@ pub fn euros(cents: u64) -> String {
     format!("{grouped} €")
 }
 
-fn number(value: f64) -> String {
+pub(crate) fn number(value: f64) -> String {
     let text = format!("{value:.1}");
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
 }

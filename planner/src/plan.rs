@@ -137,6 +137,37 @@ pub struct Wave {
     pub blackout: Option<String>,
 }
 
+impl Wave {
+    /// The limits of the spec a wave goes past: only a frozen wave can,
+    /// since its devices are kept as they were when a tighter spec came.
+    /// "12 devices for a capacity of 10".
+    pub fn overruns(&self) -> Vec<String> {
+        let mut over = Vec::new();
+        if let Some(capacity) = self.capacity.filter(|c| self.devices > *c) {
+            over.push(format!("{} devices for a capacity of {capacity}", self.devices));
+        }
+        if let Some(max) = self.max_sites.filter(|m| self.sites > *m) {
+            over.push(format!("{} sites for at most {max}", self.sites));
+        }
+        for t in self.technicians.iter().filter(|t| t.days_used > t.days_available + 1e-9) {
+            over.push(format!(
+                "{} technician-days of {} for {}",
+                explain::number(t.days_used),
+                t.group,
+                t.days_available
+            ));
+        }
+        if let Some(budget) = self.budget_limit_cents.filter(|b| self.budget_cents > *b) {
+            over.push(format!(
+                "{} spent of a {} budget",
+                explain::euros(self.budget_cents),
+                explain::euros(budget)
+            ));
+        }
+        over
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TechnicianUse {
     pub group: String,

@@ -154,6 +154,15 @@ fn frozen_waves_keep_their_devices_and_take_no_new_one() {
     let new = second.placements.iter().find(|p| p.device_id == 13).expect("placed");
     assert!(new.wave >= 2, "{new:?}");
     assert!(second.waves[0].frozen && !second.waves[1].frozen);
+    assert!(second.waves.iter().all(|w| w.overruns().is_empty()), "same spec, no overrun");
+
+    // A tighter spec keeps the frozen wave as it was, and says what it
+    // goes past; the open waves hold the new limits.
+    let tighter = self::rules(&SPEC.replace("capacity = 4", "capacity = 2"));
+    let third = plan(&tighter, &more, &frozen, 2);
+    assert_eq!(wave1(&third), wave1(&first));
+    assert_eq!(third.waves[0].overruns(), ["3 devices for a capacity of 2"]);
+    assert!(third.waves[1..].iter().all(|w| w.overruns().is_empty()));
 }
 
 #[test]

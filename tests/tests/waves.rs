@@ -157,6 +157,7 @@ fn a_planner_plans_publishes_follows_replans_and_exports_waves() {
     let replanned = ok(parc(url, &["waves", "plan", "--spec", spec.to_str().unwrap(), "--capacity", "10"]));
     assert!(replanned.starts_with("plan 2 (draft): "), "{replanned}");
     assert!(replanned.contains("frozen"), "{replanned}");
+    assert!(replanned.contains("over the spec: 15 devices for a capacity of 10"), "{replanned}");
     assert!(replanned.contains("compared with published plan 1: "), "{replanned}");
     let new_wave1 = rows(url, &["--draft", "--wave", "1"]);
     let ids = |rows: &[serde_json::Value]| {

@@ -383,6 +383,7 @@ pub fn plan_text(header: &PlanHeader, record: &PlanRecord, names: &HashMap<u64, 
             if w.frozen {
                 notes.push("frozen".to_string());
             }
+            notes.extend(w.overruns().into_iter().map(|over| format!("over the spec: {over}")));
             if let Some(blackout) = &w.blackout {
                 notes.push(format!("closed: {blackout}"));
             }
