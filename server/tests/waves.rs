@@ -355,15 +355,13 @@ async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include
     assert_eq!(planned, expected, "only the included PC and the kept one");
 }
 
-#[tokio::test]
-async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_filled() {
+/// PC-0000 .. on the head office's subnets, enrolled and reported straight
+/// into storage: faster than gRPC for the fleets of a thousand and more
+/// that the export tests need.
+fn store_head_office_pcs(server: &TestServer, n: usize) {
     use parc_server::storage::Report;
-    let server = TestServer::start().await;
-    let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
     let now = parc_server::now_unix();
-    let devices = parc_proto::limits::EXPORT_CHUNK_ROWS * 2 + 37;
-    for i in 0..devices {
+    for i in 0..n {
         let hostname = format!("PC-{i:04}");
         let mut pc = inventory(&hostname, &format!("{i:0>32}"));
         for interface in pc.network_interfaces.iter_mut().flatten() {
@@ -373,6 +371,15 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
         server.storage.enroll(&pc.machine_id, &hostname, &key, now).unwrap();
         server.storage.record_report(Report::full(&key, 1, pc, now)).unwrap();
     }
+}
+
+#[tokio::test]
+async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_filled() {
+    let server = TestServer::start().await;
+    let mut fleet = server.fleet().await;
+    import_sites(&mut fleet).await;
+    let devices = parc_proto::limits::EXPORT_CHUNK_ROWS * 2 + 37;
+    store_head_office_pcs(&server, devices);
     let spec = SPEC.replace("capacity = 2", "capacity = 400\nwaves = 4");
     let plan = fleet
         .plan_waves(pb::PlanWavesRequest { spec_toml: spec, ..plan_request() })
@@ -427,23 +434,12 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
 
 #[tokio::test]
 async fn every_left_out_device_is_listed_with_why_beyond_the_records_thousand() {
-    use parc_server::storage::Report;
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
     import_sites(&mut fleet).await;
-    let now = parc_server::now_unix();
     let listed = parc_server::waves::LEFT_OUT_LISTED;
     let devices = listed + 30;
-    for i in 0..devices {
-        let hostname = format!("PC-{i:04}");
-        let mut pc = inventory(&hostname, &format!("{i:0>32}"));
-        for interface in pc.network_interfaces.iter_mut().flatten() {
-            interface.addresses = vec![format!("10.1.{}.{}/16", i / 200, i % 200 + 10)];
-        }
-        let key = format!("key-{i}");
-        server.storage.enroll(&pc.machine_id, &hostname, &key, now).unwrap();
-        server.storage.record_report(Report::full(&key, 1, pc, now)).unwrap();
-    }
+    store_head_office_pcs(&server, devices);
     // Two waves of five: all but ten left out, for capacity.
     let spec = SPEC.replace("capacity = 2", "capacity = 5\nwaves = 2");
     let plan = fleet
