@@ -2,7 +2,7 @@
 //! token, a revoked one and each role; tokens made, listed and revoked
 //! through the API; the audit log of changes with who made them.
 
-use crate::util::{inventory, make_token, TestServer, SECRET};
+use crate::util::{import_sites, inventory, make_token, TestServer, SECRET};
 use parc_proto::pb;
 use parc_server::access::{required_role, Role};
 use prost::Message;
@@ -207,16 +207,11 @@ async fn admins_make_and_revoke_tokens_and_every_change_is_audited() {
     assert!(bad.message().starts_with("role:"), "{}", bad.message());
 
     // Changes by two people, recorded with their names.
-    admin
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: "code;name;kind;address;wan_link;fibre;wifi;subnets\nSIEGE;Siège;siège;Évry;ftto;live;live;10.1.0.0/16\n"
-                .as_bytes()
-                .to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    import_sites(
+        &mut admin,
+        "code;name;kind;address;wan_link;fibre;wifi;subnets\nSIEGE;Siège;siège;Évry;ftto;live;live;10.1.0.0/16\n",
+    )
+    .await;
     let agent = server.agent();
     let mut pc = inventory("PC-1", &"1".repeat(32));
     for interface in pc.network_interfaces.iter_mut().flatten() {

@@ -4,7 +4,7 @@
 //! published and statuses set through the API, and each query's answer
 //! compared with the set the plan's own export and the fixture give.
 
-use crate::util::{inventory, TestServer};
+use crate::util::{import_sites, inventory, TestServer};
 use parc_model::{ChassisKind, Inventory, SoftwarePackage};
 use parc_proto::pb;
 use parc_server::storage::Report;
@@ -93,14 +93,7 @@ async fn wave_and_status_terms_and_the_issues_example_follow_the_published_plan(
     let server = TestServer::start().await;
     let now = parc_server::now_unix();
     let mut fleet = server.fleet().await;
-    fleet
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: SITES.as_bytes().to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    import_sites(&mut fleet, SITES).await;
 
     // Eight PCs the example's other terms select, then one PC per term
     // that differs from them in that term alone.

@@ -129,3 +129,15 @@ pub fn make_token(storage: &Storage, name: &str, role: Role) -> String {
         .unwrap();
     secret
 }
+
+/// A sites file imported as a planner would, through the API.
+pub async fn import_sites(fleet: &mut Fleet, sites: &str) {
+    fleet
+        .import_sites(parc_proto::pb::ImportRequest {
+            file_name: "sites.csv".into(),
+            content: sites.as_bytes().to_vec(),
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+}

@@ -2,7 +2,7 @@
 //! published, statuses are checked against the published plan, and a
 //! returns file is stored whole or not at all.
 
-use crate::util::{inventory, TestServer, SECRET};
+use crate::util::{import_sites, inventory, TestServer, SECRET};
 use parc_proto::pb;
 use tonic::Code;
 
@@ -15,16 +15,9 @@ fn plan_request() -> pb::PlanWavesRequest {
     pb::PlanWavesRequest { spec_toml: SPEC.into(), spec_file: "spec.toml".into(), ..Default::default() }
 }
 
-/// The one site of these tests, imported as a planner would.
-async fn import_sites(fleet: &mut parc_server::cli::Fleet) {
-    fleet
-        .import_sites(pb::ImportRequest {
-            file_name: "sites.csv".into(),
-            content: SITES.as_bytes().to_vec(),
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+/// A plan made (a draft) and its summary.
+async fn draft(fleet: &mut parc_server::cli::Fleet, request: pb::PlanWavesRequest) -> pb::PlanSummary {
+    fleet.plan_waves(request).await.unwrap().into_inner().plan.unwrap()
 }
 
 /// PC-0 .. PC-{n-1} on the head office's subnet, enrolled and reported
@@ -46,7 +39,7 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
     let started = parc_server::now_unix();
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
+    import_sites(&mut fleet, SITES).await;
     report_head_office_pcs(&server, 3).await;
 
     // A dry run stores nothing.
@@ -60,7 +53,7 @@ async fn only_drafts_publish_and_returns_are_all_or_nothing() {
     let none = fleet.get_plan(pb::GetPlanRequest { id: 0, draft: true }).await.unwrap_err();
     assert_eq!(none.code(), Code::NotFound);
 
-    let first = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    let first = draft(&mut fleet, plan_request()).await;
     assert_eq!((first.id, first.state.as_str(), first.planned, first.waves.len()), (1, "draft", 3, 2));
     fleet.publish_plan(pb::PublishPlanRequest { id: 1 }).await.unwrap();
     let second = fleet.plan_waves(plan_request()).await.unwrap().into_inner();
@@ -179,7 +172,7 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
     use parc_server::storage::Report;
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
+    import_sites(&mut fleet, SITES).await;
     let now = parc_server::now_unix();
     let day = 86_400;
     let pc = |hostname: &str, user: &str| {
@@ -196,7 +189,7 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
         .storage
         .record_report(Report::full("old-key", 1, pc("PC-OLD", "DEPT91\\jdupont"), now - 8 * day))
         .unwrap();
-    let published = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    let published = draft(&mut fleet, plan_request()).await;
     fleet.publish_plan(pb::PublishPlanRequest { id: published.id }).await.unwrap();
     let status = fleet.get_wave_status(pb::GetWaveStatusRequest {}).await.unwrap().into_inner();
     assert!(status.proposals.is_empty(), "no new PC yet: {:?}", status.proposals);
@@ -243,7 +236,7 @@ async fn a_new_pc_of_the_same_user_proposes_the_old_one_done() {
         })
         .await
         .unwrap();
-    let replanned = fleet.plan_waves(plan_request()).await.unwrap().into_inner().plan.unwrap();
+    let replanned = draft(&mut fleet, plan_request()).await;
     fleet.publish_plan(pb::PublishPlanRequest { id: replanned.id }).await.unwrap();
     let newer = server.storage.enroll("NEWER", "PC-MM", "mm-key", now + 120).unwrap();
     server
@@ -278,17 +271,12 @@ async fn wave_list(
 async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include_and_exclude() {
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
+    import_sites(&mut fleet, SITES).await;
     report_head_office_pcs(&server, 6).await;
 
     // Excluded by hostname: never planned.
-    let first = fleet
-        .plan_waves(pb::PlanWavesRequest { exclude: vec!["PC-5".into()], ..plan_request() })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
+    let first =
+        draft(&mut fleet, pb::PlanWavesRequest { exclude: vec!["PC-5".into()], ..plan_request() }).await;
     assert_eq!(first.planned, 5);
     fleet.publish_plan(pb::PublishPlanRequest { id: first.id }).await.unwrap();
     let rows = wave_list(&mut fleet, first.id).await;
@@ -335,17 +323,11 @@ async fn replanning_keeps_started_work_drops_cancelled_devices_and_obeys_include
 
     // Included by hand although the policy selects nobody.
     let nobody = format!("{spec}min_score = 1000\n");
-    let third = fleet
-        .plan_waves(pb::PlanWavesRequest {
-            spec_toml: nobody,
-            include: vec!["PC-2".into()],
-            ..plan_request()
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
+    let third = draft(
+        &mut fleet,
+        pb::PlanWavesRequest { spec_toml: nobody, include: vec!["PC-2".into()], ..plan_request() },
+    )
+    .await;
     let rows = wave_list(&mut fleet, third.id).await;
     let mut planned: Vec<&str> = rows.keys().map(String::as_str).collect();
     planned.sort_unstable();
@@ -377,17 +359,11 @@ fn store_head_office_pcs(server: &TestServer, n: usize) {
 async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_filled() {
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
+    import_sites(&mut fleet, SITES).await;
     let devices = parc_proto::limits::EXPORT_CHUNK_ROWS * 2 + 37;
     store_head_office_pcs(&server, devices);
     let spec = SPEC.replace("capacity = 2", "capacity = 400\nwaves = 4");
-    let plan = fleet
-        .plan_waves(pb::PlanWavesRequest { spec_toml: spec, ..plan_request() })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
+    let plan = draft(&mut fleet, pb::PlanWavesRequest { spec_toml: spec, ..plan_request() }).await;
     assert_eq!(plan.planned as usize, devices);
 
     let mut stream = fleet
@@ -436,19 +412,13 @@ async fn a_wave_list_longer_than_a_chunk_streams_in_wave_order_with_every_row_fi
 async fn every_left_out_device_is_listed_with_why_beyond_the_records_thousand() {
     let server = TestServer::start().await;
     let mut fleet = server.fleet().await;
-    import_sites(&mut fleet).await;
+    import_sites(&mut fleet, SITES).await;
     let listed = parc_server::waves::LEFT_OUT_LISTED;
     let devices = listed + 30;
     store_head_office_pcs(&server, devices);
     // Two waves of five: all but ten left out, for capacity.
     let spec = SPEC.replace("capacity = 2", "capacity = 5\nwaves = 2");
-    let plan = fleet
-        .plan_waves(pb::PlanWavesRequest { spec_toml: spec, ..plan_request() })
-        .await
-        .unwrap()
-        .into_inner()
-        .plan
-        .unwrap();
+    let plan = draft(&mut fleet, pb::PlanWavesRequest { spec_toml: spec, ..plan_request() }).await;
     assert_eq!((plan.planned as usize, plan.left_out_total as usize), (10, devices - 10));
     assert_eq!(plan.left_out.len(), listed, "the record lists the first thousand");
 

@@ -97,15 +97,7 @@ impl Dashboard {
     }
 
     pub(crate) async fn import_sites(&self, sites: &str) {
-        let mut fleet = self.server.fleet().await;
-        fleet
-            .import_sites(pb::ImportRequest {
-                file_name: "sites.csv".into(),
-                content: sites.as_bytes().to_vec(),
-                dry_run: false,
-            })
-            .await
-            .unwrap();
+        crate::util::import_sites(&mut self.server.fleet().await, sites).await;
     }
 
     /// Enrolls and reports `pc`; returns its id and node key.

@@ -121,10 +121,9 @@ impl Catalogue {
             self.ids.clear();
             self.arena.clear();
         }
-        let (Some(lengths), Ok(start)) = (
-            fields.map(|f| u16::try_from(f.len()).ok()).into_iter().collect::<Option<Vec<u16>>>(),
-            u32::try_from(self.arena.len()),
-        ) else {
+        let ([Ok(name), Ok(version), Ok(publisher), Ok(architecture)], Ok(start)) =
+            (fields.map(|f| u16::try_from(f.len())), u32::try_from(self.arena.len()))
+        else {
             return;
         };
         // Another package with the same hash keeps the slot: that rare one
@@ -133,7 +132,7 @@ impl Catalogue {
             for field in fields {
                 self.arena.extend_from_slice(field.as_bytes());
             }
-            slot.insert(Cached { id, start, lengths: [lengths[0], lengths[1], lengths[2], lengths[3]] });
+            slot.insert(Cached { id, start, lengths: [name, version, publisher, architecture] });
         }
     }
 }
