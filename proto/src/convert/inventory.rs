@@ -1,6 +1,6 @@
 //! Inventories, domain ↔ wire. The software list has its own module.
 
-use super::software::{software_from_wire, software_to_wire};
+use super::software::{software_from_wire, software_to_wire, SoftwareColumns};
 use super::*;
 
 // ---- inventory: domain → wire ---------------------------------------------
@@ -167,6 +167,23 @@ pub fn inventory_to_wire_without_software(inv: &m::Inventory) -> pb::Inventory {
             .map(|u| pb::UnknownSection { section: u.section.name().to_string(), reason: u.reason.clone() })
             .collect(),
     }
+}
+
+/// Validates a report's inventory like [`inventory_from_wire`], but leaves
+/// its software in columns: the domain's inventory comes back without
+/// software, and the software list, when the report carries the section,
+/// comes beside it.
+pub fn report_from_wire(
+    mut inv: pb::Inventory,
+) -> Result<(m::Inventory, Option<SoftwareColumns>), WireError> {
+    let list = inv.software.take();
+    let mut inventory = inventory_from_wire(inv)?;
+    let software = match inventory.software.take() {
+        // Listed unknown: no list, whatever came.
+        None => None,
+        Some(_) => Some(list.map(SoftwareColumns::from_wire).transpose()?.unwrap_or_default()),
+    };
+    Ok((inventory, software))
 }
 
 /// Validates and converts an inventory from the wire. A list section that

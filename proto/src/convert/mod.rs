@@ -17,8 +17,10 @@ pub use device::{
     device_from_wire, device_summary_from_wire, device_summary_to_wire, device_to_wire,
     history_entry_from_wire, history_entry_to_wire,
 };
-pub use inventory::{inventory_from_wire, inventory_to_wire, inventory_to_wire_without_software};
-pub use software::{report_inventory_to_wire, NameCoding};
+pub use inventory::{
+    inventory_from_wire, inventory_to_wire, inventory_to_wire_without_software, report_from_wire,
+};
+pub use software::{report_inventory_to_wire, NameCoding, PackageRef, SoftwareColumns};
 
 use crate::limits::*;
 use crate::pb;

@@ -349,3 +349,81 @@ fn a_label_that_would_not_read_back_is_refused() {
     }
     assert_eq!(inventory_from_wire(inventory_to_wire(&sample())).unwrap().labels, ["pilot", "MDS-ETAMPES"]);
 }
+
+#[test]
+fn a_report_keeps_its_software_in_columns_that_read_as_the_packages() {
+    let mut inventory = sample();
+    let names = ["libreoffice-calc", "libreoffice-core", "éditeur", "édition", "zsh"];
+    inventory.software = Some(
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| m::SoftwarePackage {
+                name: n.to_string(),
+                version: format!("{i}.0"),
+                publisher: if i % 2 == 0 { "Debian".into() } else { "TDF".into() },
+                architecture: if i == 4 { "i386".into() } else { "amd64".into() },
+                install_date: if i == 1 { String::new() } else { format!("2024-0{}-1{i}", i + 1) },
+                source: if i == 3 { m::SoftwareSource::Snap } else { m::SoftwareSource::Dpkg },
+            })
+            .collect(),
+    );
+    let (rest, columns) = report_from_wire(report_inventory_to_wire(&inventory)).unwrap();
+    let columns = columns.expect("the section was sent");
+    assert_eq!(columns.len(), names.len());
+    assert_eq!(columns.get(2).name, "éditeur");
+    assert_eq!(columns.get(3).name, "édition", "front coding undone across a multi-byte character");
+    assert_eq!(columns.get(1).install_day, 0);
+    assert_eq!(columns.to_packages(), *inventory.software.as_ref().unwrap());
+    assert_eq!(SoftwareColumns::from_packages(inventory.software.as_ref().unwrap()), columns);
+    assert_eq!(rest, m::Inventory { software: None, ..inventory.clone() }, "everything else as before");
+
+    // Sent empty is an empty list; listed unknown is no list at all.
+    inventory.software = Some(Vec::new());
+    let (_, columns) = report_from_wire(report_inventory_to_wire(&inventory)).unwrap();
+    assert_eq!(columns, Some(SoftwareColumns::default()));
+    inventory.software = None;
+    inventory.unknown_sections =
+        vec![m::UnknownSection { section: m::Section::Software, reason: "dpkg locked".into() }];
+    let (rest, columns) = report_from_wire(report_inventory_to_wire(&inventory)).unwrap();
+    assert_eq!(columns, None);
+    assert!(rest.is_unknown(m::Section::Software));
+}
+
+#[test]
+fn report_software_is_checked_like_the_inventory_with_the_same_field_paths() {
+    type Spoil<'a> = Box<dyn Fn(&mut pb::SoftwareList) + 'a>;
+    let long = "x".repeat(MAX_STRING_LEN + 1);
+    let cases: Vec<(Spoil, &str)> = vec![
+        (Box::new(|l| l.versions[0] = long.clone()), "inventory.software.versions[0]"),
+        (Box::new(|l| l.names[0] = long.clone()), "inventory.software.names[0]"),
+        (Box::new(|l| l.publishers[0] = long.clone()), "inventory.software.publishers[0]"),
+        (Box::new(|l| l.versions.push("extra".into())), "inventory.software.versions"),
+        (Box::new(|l| l.sources.clear()), "inventory.software.sources"),
+        (Box::new(|l| l.publisher_index[0] = 7), "inventory.software.publisher_index[0]"),
+        (Box::new(|l| l.architecture_index[0] = 7), "inventory.software.architecture_index[0]"),
+        (Box::new(|l| l.name_prefix_lengths = vec![3]), "inventory.software.name_prefix_lengths[0]"),
+        (Box::new(|l| l.name_prefix_lengths = vec![0, 0]), "inventory.software.name_prefix_lengths"),
+        (Box::new(|l| l.names = vec![String::new(); MAX_SOFTWARE + 1]), "inventory.software.names"),
+    ];
+    for (spoil, field) in cases {
+        let mut wire = report_inventory_to_wire(&sample());
+        spoil(wire.software.as_mut().unwrap());
+        assert_eq!(report_from_wire(wire.clone()).unwrap_err().field, field);
+        assert_eq!(inventory_from_wire(wire).unwrap_err().field, field);
+    }
+    // A name rebuilt from a prefix and its suffix is held to the limit whole.
+    let mut wire = report_inventory_to_wire(&sample());
+    let list = wire.software.as_mut().unwrap();
+    list.names = vec!["a".repeat(MAX_STRING_LEN), "b".into()];
+    list.name_prefix_lengths = vec![0, MAX_STRING_LEN as u32];
+    for column in [&mut list.versions, &mut list.publishers, &mut list.architectures] {
+        let first = column[0].clone();
+        column.push(first);
+    }
+    list.publisher_index.push(0);
+    list.architecture_index.push(0);
+    list.install_days.push(0);
+    list.sources.push(0);
+    assert_eq!(report_from_wire(wire).unwrap_err().field, "inventory.software.names[1]");
+}

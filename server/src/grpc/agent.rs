@@ -6,7 +6,7 @@ use crate::metrics::{RejectReason, ReportKind, ReportResult};
 use crate::storage::{HeldSections, Report, ReportOutcome, SectionHash as SectionHashBytes, StorageError};
 use parc_agent::client::RETRY_AFTER_METADATA;
 use parc_model::Section;
-use parc_proto::convert::{inventory_from_wire, required_text, WireError};
+use parc_proto::convert::{report_from_wire, required_text, WireError};
 use parc_proto::limits::{MAX_HOSTNAME_LEN, MAX_MACHINE_ID_LEN, MAX_STRING_LEN};
 use parc_proto::pb::agent_service_server::AgentService;
 use parc_proto::pb::{EnrollRequest, EnrollResponse, ReportRequest, ReportResponse, SectionHash};
@@ -220,15 +220,24 @@ fn validate(request: ReportRequest) -> Result<Report, WireError> {
         .filter(|section| !unchanged.iter().any(|(s, _)| s == section))
         .map(|section| (section, section_hash(section, &wire)))
         .collect();
-    let mut inventory = inventory_from_wire(wire)?;
+    let (mut inventory, mut software) = report_from_wire(wire)?;
     for (section, _) in &unchanged {
         inventory.forget(*section);
+        if *section == Section::Software {
+            software = None;
+        }
     }
-    let sent = hashes.into_iter().filter(|(section, _)| inventory.has(*section)).collect();
+    let sent = hashes
+        .into_iter()
+        .filter(|(section, _)| {
+            inventory.has(*section) || (*section == Section::Software && software.is_some())
+        })
+        .collect();
     Ok(Report {
         node_key_hash: node_key_hash(&request.node_key),
         sequence: request.sequence,
         inventory,
+        software,
         sent,
         unchanged,
         received_at: crate::now_unix(),

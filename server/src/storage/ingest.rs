@@ -6,7 +6,8 @@ use super::codes::{change_kind_code, section_code, section_from_code};
 use super::software::LinkChanges;
 use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS, SUMMARY_COLUMN_COUNT};
 use parc_model::history::{diff_section, is_tracked, Change};
-use parc_model::{DeviceSummary, Inventory, Section, SoftwarePackage};
+use parc_model::{DeviceSummary, Inventory, Section};
+use parc_proto::convert::{PackageRef, SoftwareColumns};
 use parc_proto::sections::{section_bytes, SectionHash};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{BTreeMap, HashMap};
@@ -35,7 +36,7 @@ struct Cached {
 }
 
 impl Cached {
-    fn matches(&self, arena: &[u8], fields: [&String; 4]) -> bool {
+    fn matches(&self, arena: &[u8], fields: [&str; 4]) -> bool {
         let mut at = self.start as usize;
         for (length, field) in self.lengths.iter().zip(fields) {
             let end = at + usize::from(*length);
@@ -87,9 +88,9 @@ const MAX_CACHED_PACKAGES: usize = 400_000;
 const MAX_ARENA_BYTES: usize = 64 << 20;
 
 impl Catalogue {
-    pub(super) fn id(&mut self, db: &Connection, package: &SoftwarePackage) -> Result<i64, StorageError> {
+    pub(super) fn id(&mut self, db: &Connection, package: &PackageRef<'_>) -> Result<i64, StorageError> {
         use std::hash::BuildHasher;
-        let fields = [&package.name, &package.version, &package.publisher, &package.architecture];
+        let fields = [package.name, package.version, package.publisher, package.architecture];
         let hash = self.hasher.hash_one(fields);
         if let Some(cached) = self.ids.get(&hash) {
             if cached.matches(&self.arena, fields) {
@@ -116,7 +117,7 @@ impl Catalogue {
         Ok(id)
     }
 
-    fn remember(&mut self, hash: u64, id: i64, fields: [&String; 4]) {
+    fn remember(&mut self, hash: u64, id: i64, fields: [&str; 4]) {
         if self.ids.len() >= MAX_CACHED_PACKAGES || self.arena.len() >= MAX_ARENA_BYTES {
             self.ids.clear();
             self.arena.clear();
@@ -141,13 +142,14 @@ impl Catalogue {
 mod catalogue_tests {
     use super::*;
 
-    fn package(name: &str, version: &str) -> SoftwarePackage {
-        SoftwarePackage {
-            name: name.into(),
-            version: version.into(),
-            publisher: "Debian".into(),
-            architecture: "amd64".into(),
-            ..SoftwarePackage::default()
+    fn package<'a>(name: &'a str, version: &'a str) -> PackageRef<'a> {
+        PackageRef {
+            name,
+            version,
+            publisher: "Debian",
+            architecture: "amd64",
+            install_day: 0,
+            source: parc_model::SoftwareSource::Dpkg,
         }
     }
 
@@ -175,9 +177,9 @@ mod catalogue_tests {
         let hash = {
             use std::hash::BuildHasher;
             let p = package("libbar", "2");
-            forged.hasher.hash_one([&p.name, &p.version, &p.publisher, &p.architecture])
+            forged.hasher.hash_one([p.name, p.version, p.publisher, p.architecture])
         };
-        forged.remember(hash, 7, [&"libfoo".to_string(), &"1.2".into(), &"Debian".into(), &"amd64".into()]);
+        forged.remember(hash, 7, ["libfoo", "1.2", "Debian", "amd64"]);
         let bar = forged.id(&db, &package("libbar", "2")).unwrap();
         assert_ne!(bar, 7);
         assert_eq!(forged.ids[&hash].id, 7, "the slot keeps its first owner");
@@ -262,7 +264,7 @@ pub(super) fn record_report(
     }
 
     let inventory = &report.inventory;
-    let software = inventory.software.as_deref();
+    let no_software = SoftwareColumns::default();
     let wire = parc_proto::convert::inventory_to_wire_without_software(inventory);
     for (section, hash) in &report.sent {
         let before = held.get(section).copied();
@@ -276,7 +278,7 @@ pub(super) fn record_report(
         let had_content = before.is_some_and(|h| h.hash.is_some());
         let (content, changes) = if *section == Section::Software {
             let before = if had_content { stored_content(db, device_id, *section)? } else { None };
-            let packages = software.unwrap_or_default();
+            let packages = report.software.as_ref().unwrap_or(&no_software);
             super::software::write(
                 db,
                 &mut state.catalogue,
@@ -447,7 +449,8 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
             let hash = parc_proto::sections::section_hash(section, &wire);
             let content = match (section, inventory.software.as_deref()) {
                 (Section::Software, Some(packages)) => {
-                    super::software::write(tx, &mut catalogue, &mut links, device_id, packages, None)?.0
+                    let columns = SoftwareColumns::from_packages(packages);
+                    super::software::write(tx, &mut catalogue, &mut links, device_id, &columns, None)?.0
                 }
                 _ => section_bytes(section, &plain),
             };

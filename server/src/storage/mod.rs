@@ -43,6 +43,7 @@ use crate::identity::IdentityKey;
 use ingest::IngestState;
 use parc_model::history::HistoryEntry;
 use parc_model::{Device, DeviceSummary, Inventory, Section};
+use parc_proto::convert::SoftwareColumns;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -87,8 +88,12 @@ pub struct Report {
     pub node_key_hash: String,
     pub sequence: u64,
     /// The sections sent in full; the ones left out as unchanged are `None`
-    /// (and not listed unknown).
+    /// (and not listed unknown). Its software is always `None`: the list
+    /// travels in `software`.
     pub inventory: Inventory,
+    /// The software section when it was sent, in columns as it came: no
+    /// `String` per field of each of a report's hundreds of packages.
+    pub software: Option<SoftwareColumns>,
     /// The hash of each section sent in full.
     pub sent: Vec<(Section, SectionHash)>,
     /// Sections left out because the agent believes the server holds them.
@@ -99,17 +104,19 @@ pub struct Report {
 
 impl Report {
     /// A report carrying every section it read, hashed as an agent would.
-    pub fn full(node_key_hash: &str, sequence: u64, inventory: Inventory, received_at: i64) -> Report {
+    pub fn full(node_key_hash: &str, sequence: u64, mut inventory: Inventory, received_at: i64) -> Report {
         let wire = parc_proto::convert::report_inventory_to_wire(&inventory);
         let sent = parc_proto::sections::read_sections(&wire)
             .into_iter()
             .filter(|section| inventory.has(*section))
             .map(|section| (section, parc_proto::sections::section_hash(section, &wire)))
             .collect();
+        let software = inventory.software.take().map(|packages| SoftwareColumns::from_packages(&packages));
         Report {
             node_key_hash: node_key_hash.to_string(),
             sequence,
             inventory,
+            software,
             sent,
             unchanged: Vec::new(),
             received_at,

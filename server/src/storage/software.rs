@@ -13,6 +13,7 @@ use super::ingest::Catalogue;
 use super::StorageError;
 use parc_model::history::{diff_section, Change};
 use parc_model::{civil, Inventory, Section, SoftwarePackage};
+use parc_proto::convert::SoftwareColumns;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::{HashMap, HashSet};
 
@@ -84,15 +85,18 @@ pub(super) fn write(
     catalogue: &mut Catalogue,
     links: &mut LinkChanges,
     device_id: u64,
-    packages: &[SoftwarePackage],
+    packages: &SoftwareColumns,
     before: Option<&[u8]>,
 ) -> Result<(Vec<u8>, Vec<Change>), StorageError> {
     let mut ids = Vec::with_capacity(packages.len());
     let mut entries = Vec::with_capacity(packages.len());
-    for package in packages {
-        let software_id = catalogue.id(db, package)?;
-        let install_day = civil::parse_iso(&package.install_date).unwrap_or(0);
-        entries.push(Installed { software_id, source: source_code(package.source), install_day });
+    for package in packages.iter() {
+        let software_id = catalogue.id(db, &package)?;
+        entries.push(Installed {
+            software_id,
+            source: source_code(package.source),
+            install_day: i64::from(package.install_day),
+        });
         ids.push(software_id);
     }
     entries.sort_unstable();
@@ -123,25 +127,32 @@ pub(super) fn write(
             // architecture) pairs that gained or lost a version can show a
             // change, so the diff sees those packages alone, not the other
             // hundreds the PC still has.
-            let by_id: HashMap<i64, &SoftwarePackage, FoldHash> = ids.iter().copied().zip(packages).collect();
+            let by_id: HashMap<i64, usize, FoldHash> = ids.iter().copied().zip(0..).collect();
             let gone = catalogue_rows(db, &removed)?;
             let touched: HashSet<(&str, &str)> = added
                 .iter()
-                .filter_map(|id| by_id.get(id).copied())
-                .chain(gone.values())
-                .map(|p| (p.name.as_str(), p.architecture.as_str()))
+                .filter_map(|id| by_id.get(id).map(|&i| packages.get(i)))
+                .map(|p| (p.name, p.architecture))
+                .chain(gone.values().map(|p| (p.name.as_str(), p.architecture.as_str())))
                 .collect();
-            let relevant =
-                |p: &&SoftwarePackage| touched.contains(&(p.name.as_str(), p.architecture.as_str()));
+            let relevant = |name: &str, architecture: &str| touched.contains(&(name, architecture));
             let before: Vec<SoftwarePackage> = old
                 .iter()
-                .filter_map(|entry| {
-                    by_id.get(&entry.software_id).copied().or_else(|| gone.get(&entry.software_id))
+                .filter_map(|entry| match by_id.get(&entry.software_id) {
+                    Some(&i) => {
+                        let p = packages.get(i);
+                        relevant(p.name, p.architecture).then(|| p.to_package())
+                    }
+                    None => {
+                        gone.get(&entry.software_id).filter(|p| relevant(&p.name, &p.architecture)).cloned()
+                    }
                 })
-                .filter(relevant)
-                .cloned()
                 .collect();
-            let after: Vec<SoftwarePackage> = packages.iter().filter(relevant).cloned().collect();
+            let after: Vec<SoftwarePackage> = packages
+                .iter()
+                .filter(|p| relevant(p.name, p.architecture))
+                .map(|p| p.to_package())
+                .collect();
             let old_inventory = Inventory { software: Some(before), ..Inventory::default() };
             let new_inventory = Inventory { software: Some(after), ..Inventory::default() };
             diff_section(Section::Software, &old_inventory, &new_inventory)
