@@ -62,8 +62,9 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:4760")]
         listen: std::net::SocketAddr,
     },
-    /// Start parc-server and the no-op baseline in turn, drive the same load
-    /// against both, and print the figures with their ratios.
+    /// Drive the same load against the no-op baseline, parc-server, then the
+    /// baseline again (each started here), and print the figures with the
+    /// ratios to the mean of the two baselines.
     Bench {
         #[command(flatten)]
         load: Load,

@@ -292,17 +292,17 @@ async fn who_has_a_package_stays_exact_when_reports_share_a_transaction() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("parc.db");
     let storage = Arc::new(Storage::open(&db).unwrap());
-    let count = 130u64; // three blocks of 64 device ids
+    let count = 520u64; // two blocks of 512 device ids, nine words of 64
     let software = |n: u64, round: u32| {
         let mut packages = vec![package("Firefox", "129.0")];
         let notes = match round {
             1 => n.is_multiple_of(2),
-            _ => (n.is_multiple_of(2) && n != 2 && n != 66) || n == 3,
+            _ => (n.is_multiple_of(2) && n != 2 && n != 66 && n != 514) || n == 3 || n == 515,
         };
         if notes {
             packages.push(package("Lotus Notes", if n == 10 { "8.5" } else { "9.0.1" }));
         }
-        if round == 1 && n <= 64 {
+        if round == 1 && (n <= 64 || n >= 510) {
             packages.push(package("Old Tool", "1.0"));
         }
         packages
@@ -356,8 +356,13 @@ async fn who_has_a_package_stays_exact_when_reports_share_a_transaction() {
     // left behind.
     assert!(storage.software_holders("Old Tool").unwrap().is_empty());
     let check = rusqlite::Connection::open(&db).unwrap();
-    let empty: u64 =
-        check.query_row("SELECT count(*) FROM software_devices WHERE devices = 0", [], |r| r.get(0)).unwrap();
+    let empty: u64 = check
+        .query_row(
+            "SELECT count(*) FROM software_devices WHERE (w0 | w1 | w2 | w3 | w4 | w5 | w6 | w7) = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
     assert_eq!(empty, 0);
 }
 

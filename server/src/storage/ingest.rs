@@ -478,7 +478,7 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
             ],
         )?;
     }
-    links.write(tx)?;
+    links.write_as_blocks_of_64(tx)?;
     tx.execute_batch("DROP TABLE inventories")?;
     Ok(())
 }

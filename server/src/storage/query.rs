@@ -181,14 +181,16 @@ impl Builder {
 
     /// Devices with a package whose name contains one of `values`: the
     /// matching catalogue ids once (an uncorrelated subquery SQLite keeps),
-    /// then per device one link-table seek per id in its block (`id / 64`)
-    /// and a test of its bit.
+    /// then per device one link-table seek per id in its block (`id / 512`)
+    /// and a test of its bit in its word.
     fn software(&mut self, values: &[String]) -> String {
         let names = self.contains_any("s.name", values);
         format!(
-            "EXISTS (SELECT 1 FROM software_devices l WHERE l.block = d.id / 64 \
+            "EXISTS (SELECT 1 FROM software_devices l WHERE l.block = d.id / 512 \
              AND l.software_id IN (SELECT s.id FROM software s WHERE {names}) \
-             AND (l.devices >> (d.id % 64)) & 1)"
+             AND (CASE (d.id / 64) % 8 WHEN 0 THEN l.w0 WHEN 1 THEN l.w1 WHEN 2 THEN l.w2 \
+             WHEN 3 THEN l.w3 WHEN 4 THEN l.w4 WHEN 5 THEN l.w5 WHEN 6 THEN l.w6 ELSE l.w7 END \
+             >> (d.id % 64)) & 1)"
         )
     }
 }
@@ -310,7 +312,7 @@ mod tests {
     #[test]
     fn software_seeks_the_link_table_by_block() {
         let compiled = compile(&parc_query::parse("software:\"Lotus Notes\"").unwrap(), 0, 1);
-        assert!(compiled.condition.contains("l.block = d.id / 64"), "{}", compiled.condition);
+        assert!(compiled.condition.contains("l.block = d.id / 512"), "{}", compiled.condition);
         assert_eq!(compiled.params, [Text("lotus notes".into())]);
     }
 

@@ -118,11 +118,11 @@ impl Storage {
                     .query_map([pattern], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 for (id, name) in packages {
-                    for row in
-                        holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))?
-                    {
-                        let (block, devices) = row?;
-                        for device in super::software::block_devices(block, devices) {
+                    for row in holders.query_map([id], |row| {
+                        Ok((row.get::<_, i64>(0)?, super::software::row_words(row, 1)?))
+                    })? {
+                        let (block, words) = row?;
+                        for device in super::software::block_devices(block, words) {
                             let list = names.entry(device).or_default();
                             if !list.contains(&name) {
                                 list.push(name.clone());

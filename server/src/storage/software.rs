@@ -1,7 +1,7 @@
 //! A device's software: catalogue ids packed in the device's software
 //! section, and the link table `software_devices` that answers "who has
 //! Lotus Notes": for each package, bitmaps of the devices that have it, by
-//! blocks of 64 device ids (see the schema's comment).
+//! blocks of 512 device ids in eight 64-bit words (see migration 10).
 //!
 //! The packed list (5 to 6 bytes a package) holds what is per device: the
 //! catalogue id, where the agent found the package and when it was
@@ -112,12 +112,12 @@ pub(super) fn write(
     let new_ids = sorted_ids(&entries);
     let old_ids = old.as_deref().map(sorted_ids).unwrap_or_default();
     let (added, removed) = differences(&new_ids, &old_ids);
-    let (block, bit) = device_block(device_id);
+    let place = device_block(device_id);
     for software_id in &added {
-        links.set(*software_id, block, bit);
+        links.set(*software_id, place);
     }
     for software_id in &removed {
-        links.clear(*software_id, block, bit);
+        links.clear(*software_id, place);
     }
     let changes = match old {
         None => Vec::new(),
@@ -199,90 +199,176 @@ fn differences(new: &[i64], old: &[i64]) -> (Vec<i64>, Vec<i64>) {
 /// order visits each page once.
 #[derive(Debug, Default)]
 pub struct LinkChanges {
-    /// (software id, block) → (bits to set, bits to clear).
-    bits: HashMap<(i64, i64), (i64, i64), FoldHash>,
+    /// (software id, block) → the bits to set and to clear in its words.
+    bits: HashMap<(i64, i64), WordChanges, FoldHash>,
+}
+
+/// Bits to set and to clear in the eight words of one link-table row.
+#[derive(Debug, Default, Clone, Copy)]
+struct WordChanges {
+    set: [i64; WORDS],
+    clear: [i64; WORDS],
+}
+
+/// Devices per link-table row: eight 64-bit words.
+pub(super) const BLOCK_DEVICES: u64 = 512;
+const WORDS: usize = 8;
+
+/// Where a device's bit is in the link table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LinkBit {
+    pub block: i64,
+    pub word: usize,
+    pub bit: i64,
 }
 
 impl LinkChanges {
     /// Later calls win over earlier ones for the same bit, as the reports
     /// of one device come in order.
-    pub fn set(&mut self, software_id: i64, block: i64, bit: i64) {
-        let (set, clear) = self.bits.entry((software_id, block)).or_default();
-        *set |= bit;
-        *clear &= !bit;
+    pub fn set(&mut self, software_id: i64, place: LinkBit) {
+        let changes = self.bits.entry((software_id, place.block)).or_default();
+        changes.set[place.word] |= place.bit;
+        changes.clear[place.word] &= !place.bit;
     }
 
-    pub fn clear(&mut self, software_id: i64, block: i64, bit: i64) {
-        let (set, clear) = self.bits.entry((software_id, block)).or_default();
-        *set &= !bit;
-        *clear |= bit;
+    pub fn clear(&mut self, software_id: i64, place: LinkBit) {
+        let changes = self.bits.entry((software_id, place.block)).or_default();
+        changes.set[place.word] &= !place.bit;
+        changes.clear[place.word] |= place.bit;
     }
 
-    /// Writes the merged changes and forgets them: a row ends up with
-    /// `(devices & !clear) | set`, and goes when no device is left.
+    /// Writes the merged changes and forgets them: each word ends up with
+    /// `(word & !clear) | set`, and a row goes when no device is left.
     /// A statement per row: a statement that changes many rows keeps a
     /// journal of every page it touches, which costs more than the
     /// statements saved.
     pub(super) fn write(&mut self, db: &Connection) -> Result<(), StorageError> {
+        if self.bits.is_empty() {
+            return Ok(());
+        }
         let mut changes: Vec<_> = self.bits.drain().collect();
         // The table's key order: (block, package).
         changes.sort_unstable_by_key(|((software_id, block), _)| (*block, *software_id));
         let mut upsert = db.prepare_cached(
-            "INSERT INTO software_devices (software_id, block, devices) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (block, software_id) DO UPDATE SET devices = (devices & ~?4) | excluded.devices",
+            "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (block, software_id) DO UPDATE SET \
+             w0 = (w0 & ~?11) | excluded.w0, w1 = (w1 & ~?12) | excluded.w1, \
+             w2 = (w2 & ~?13) | excluded.w2, w3 = (w3 & ~?14) | excluded.w3, \
+             w4 = (w4 & ~?15) | excluded.w4, w5 = (w5 & ~?16) | excluded.w5, \
+             w6 = (w6 & ~?17) | excluded.w6, w7 = (w7 & ~?18) | excluded.w7",
         )?;
         let mut unset = db.prepare_cached(
-            "UPDATE software_devices SET devices = devices & ~?3 WHERE software_id = ?1 AND block = ?2 \
-             RETURNING devices",
+            "UPDATE software_devices SET w0 = w0 & ~?3, w1 = w1 & ~?4, w2 = w2 & ~?5, w3 = w3 & ~?6, \
+             w4 = w4 & ~?7, w5 = w5 & ~?8, w6 = w6 & ~?9, w7 = w7 & ~?10 \
+             WHERE block = ?1 AND software_id = ?2 RETURNING w0 | w1 | w2 | w3 | w4 | w5 | w6 | w7",
         )?;
         let mut delete =
-            db.prepare_cached("DELETE FROM software_devices WHERE software_id = ?1 AND block = ?2")?;
-        for ((software_id, block), (set, clear)) in changes {
-            if set != 0 {
-                upsert.execute(params![software_id, block, set, clear])?;
-            } else if clear != 0 {
-                let left: Option<i64> =
-                    unset.query_row(params![software_id, block, clear], |row| row.get(0)).optional()?;
+            db.prepare_cached("DELETE FROM software_devices WHERE block = ?1 AND software_id = ?2")?;
+        for ((software_id, block), WordChanges { set, clear }) in changes {
+            if set.iter().any(|word| *word != 0) {
+                let [s0, s1, s2, s3, s4, s5, s6, s7] = set;
+                let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
+                upsert.execute(params![
+                    block,
+                    software_id,
+                    s0,
+                    s1,
+                    s2,
+                    s3,
+                    s4,
+                    s5,
+                    s6,
+                    s7,
+                    c0,
+                    c1,
+                    c2,
+                    c3,
+                    c4,
+                    c5,
+                    c6,
+                    c7
+                ])?;
+            } else if clear.iter().any(|word| *word != 0) {
+                let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
+                let left: Option<i64> = unset
+                    .query_row(params![block, software_id, c0, c1, c2, c3, c4, c5, c6, c7], |row| row.get(0))
+                    .optional()?;
                 if left == Some(0) {
-                    delete.execute(params![software_id, block])?;
+                    delete.execute(params![block, software_id])?;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the bits to set in the table's first form, one 64-bit row per
+    /// block of 64 devices: for migration 2, which runs before migration 10
+    /// gave the table its words (and then converts these rows).
+    pub(super) fn write_as_blocks_of_64(&mut self, db: &Connection) -> Result<(), StorageError> {
+        let mut upsert = db.prepare(
+            "INSERT INTO software_devices (block, software_id, devices) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (block, software_id) DO UPDATE SET devices = devices | excluded.devices",
+        )?;
+        for ((software_id, block), changes) in self.bits.drain() {
+            for (word, bits) in changes.set.into_iter().enumerate().filter(|(_, bits)| *bits != 0) {
+                upsert.execute(params![block * WORDS as i64 + word as i64, software_id, bits])?;
             }
         }
         Ok(())
     }
 }
 
-/// The link table's block of a device and its bit in the block's bitmap.
-pub(super) fn device_block(device_id: u64) -> (i64, i64) {
-    let block = i64::try_from(device_id / 64).unwrap_or(i64::MAX);
-    (block, 1i64 << (device_id % 64))
+/// The link-table row of a device, its word in the row and its bit in the
+/// word.
+pub(super) fn device_block(device_id: u64) -> LinkBit {
+    LinkBit {
+        block: i64::try_from(device_id / BLOCK_DEVICES).unwrap_or(i64::MAX),
+        word: ((device_id % BLOCK_DEVICES) / 64) as usize,
+        bit: 1i64 << (device_id % 64),
+    }
 }
 
-/// The devices a block's bitmap holds.
-pub(super) fn block_devices(block: i64, devices: i64) -> impl Iterator<Item = u64> {
-    let base = u64::try_from(block).unwrap_or(0) * 64;
-    (0..64u64).filter(move |bit| (devices as u64) & (1 << bit) != 0).map(move |bit| base + bit)
+/// The words of a link-table row, from its columns `w0`..`w7` starting at
+/// `first`.
+pub(super) fn row_words(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<[i64; WORDS]> {
+    let mut words = [0; WORDS];
+    for (i, word) in words.iter_mut().enumerate() {
+        *word = row.get(first + i)?;
+    }
+    Ok(words)
+}
+
+/// The link table's word columns, for a SELECT.
+pub(super) const WORD_COLUMNS: &str = "l.w0, l.w1, l.w2, l.w3, l.w4, l.w5, l.w6, l.w7";
+
+/// The devices a block's row holds.
+pub(super) fn block_devices(block: i64, words: [i64; WORDS]) -> impl Iterator<Item = u64> {
+    let base = u64::try_from(block).unwrap_or(0) * BLOCK_DEVICES;
+    words.into_iter().enumerate().flat_map(move |(word, bits)| {
+        let base = base + word as u64 * 64;
+        (0..64u64).filter(move |bit| (bits as u64) & (1 << bit) != 0).map(move |bit| base + bit)
+    })
 }
 
 /// Live devices that have any version of the package `name`, by device id.
 pub(super) fn devices_with(db: &Connection, name: &str) -> Result<Vec<(u64, SoftwarePackage)>, StorageError> {
     // For each version of the package, a seek per block (the table is keyed
     // by block first); CROSS JOIN keeps that loop order.
-    let mut statement = db.prepare_cached(
+    let mut statement = db.prepare_cached(&format!(
         "WITH RECURSIVE blocks (block) AS ( \
              SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
              WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-         SELECT s.name, s.version, s.publisher, s.architecture, l.block, l.devices \
+         SELECT s.name, s.version, s.publisher, s.architecture, l.block, {WORD_COLUMNS} \
          FROM software s CROSS JOIN blocks b CROSS JOIN software_devices l \
-         WHERE s.name = ?1 AND l.block = b.block AND l.software_id = s.id",
-    )?;
+         WHERE s.name = ?1 AND l.block = b.block AND l.software_id = s.id"
+    ))?;
     let rows = statement.query_map([name], |row| {
-        Ok((catalogue_package(row, 0)?, row.get::<_, i64>(4)?, row.get::<_, i64>(5)?))
+        Ok((catalogue_package(row, 0)?, row.get::<_, i64>(4)?, row_words(row, 5)?))
     })?;
     let mut found = Vec::new();
     for row in rows {
-        let (package, block, devices) = row?;
-        found.extend(block_devices(block, devices).map(|id| (id, package.clone())));
+        let (package, block, words) = row?;
+        found.extend(block_devices(block, words).map(|id| (id, package.clone())));
     }
     found.sort_by(|a, b| (a.0, &a.1.version).cmp(&(b.0, &b.1.version)));
     Ok(found)
@@ -356,11 +442,12 @@ pub(super) fn read(
 }
 
 /// The link table's rows of one package (`?1`), block by block: a seek
-/// per block, since the table is keyed by block first.
+/// per block, since the table is keyed by block first. Each row: the
+/// block, then its words (read with [`row_words`] from column 1).
 pub(super) const HOLDERS_OF_PACKAGE: &str = "WITH RECURSIVE blocks (block) AS ( \
      SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
      WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-     SELECT l.block, l.devices FROM blocks b CROSS JOIN software_devices l \
+     SELECT l.block, l.w0, l.w1, l.w2, l.w3, l.w4, l.w5, l.w6, l.w7 FROM blocks b CROSS JOIN software_devices l \
      WHERE l.block = b.block AND l.software_id = ?1";
 
 /// A catalogue entry and the ids of the devices that have it.
@@ -393,9 +480,9 @@ pub(super) fn holders_by_version(
     let mut found = Vec::new();
     for (id, package) in packages.into_iter().take(limit) {
         let mut devices = Vec::new();
-        for row in holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)))? {
-            let (block, bits) = row?;
-            devices.extend(block_devices(block, bits));
+        for row in holders.query_map([id], |row| Ok((row.get::<_, i64>(0)?, row_words(row, 1)?)))? {
+            let (block, words) = row?;
+            devices.extend(block_devices(block, words));
         }
         if !devices.is_empty() {
             found.push(PackageHolders { package, devices });
@@ -421,15 +508,24 @@ mod tests {
 
     #[test]
     fn every_device_has_one_bit_in_one_block() {
-        assert_eq!(device_block(0), (0, 1));
-        assert_eq!(device_block(63), (0, i64::MIN));
-        assert_eq!(device_block(64), (1, 1));
-        for id in [1u64, 63, 64, 1000, 99_999] {
-            let (block, bit) = device_block(id);
-            assert_eq!(block_devices(block, bit).collect::<Vec<_>>(), vec![id]);
+        assert_eq!(device_block(0), LinkBit { block: 0, word: 0, bit: 1 });
+        assert_eq!(device_block(63), LinkBit { block: 0, word: 0, bit: i64::MIN });
+        assert_eq!(device_block(64), LinkBit { block: 0, word: 1, bit: 1 });
+        assert_eq!(device_block(511), LinkBit { block: 0, word: 7, bit: i64::MIN });
+        assert_eq!(device_block(512), LinkBit { block: 1, word: 0, bit: 1 });
+        for id in [1u64, 63, 64, 511, 512, 1000, 99_999] {
+            let place = device_block(id);
+            let mut words = [0; WORDS];
+            words[place.word] = place.bit;
+            assert_eq!(block_devices(place.block, words).collect::<Vec<_>>(), vec![id]);
         }
-        let both = device_block(130).1 | device_block(131).1;
-        assert_eq!(block_devices(2, both).collect::<Vec<_>>(), vec![130, 131]);
+        let mut words = [0; WORDS];
+        for id in [1030u64, 1031, 1100, 1535] {
+            let place = device_block(id);
+            assert_eq!(place.block, 2);
+            words[place.word] |= place.bit;
+        }
+        assert_eq!(block_devices(2, words).collect::<Vec<_>>(), vec![1030, 1031, 1100, 1535]);
     }
 
     #[test]
