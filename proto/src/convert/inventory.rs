@@ -178,11 +178,9 @@ pub fn report_from_wire(
 ) -> Result<(m::Inventory, Option<SoftwareColumns>), WireError> {
     let list = inv.software.take();
     let mut inventory = inventory_from_wire(inv)?;
-    let software = match inventory.software.take() {
-        // Listed unknown: no list, whatever came.
-        None => None,
-        Some(_) => Some(list.map(SoftwareColumns::from_wire).transpose()?.unwrap_or_default()),
-    };
+    let columns = list.map(SoftwareColumns::from_wire).transpose()?;
+    // Listed unknown: no list, whatever came (checked all the same).
+    let software = inventory.software.take().map(|_| columns.unwrap_or_default());
     Ok((inventory, software))
 }
 

@@ -214,10 +214,30 @@ impl SoftwareColumns {
         Ok(columns)
     }
 
-    /// The columns of packages already in the domain's form.
+    /// The columns of packages already in the domain's form, as they are:
+    /// no limit is checked (they were when the packages came in).
     pub fn from_packages(packages: &[m::SoftwarePackage]) -> SoftwareColumns {
-        SoftwareColumns::from_wire(software_to_wire(packages, NameCoding::Whole))
-            .expect("a list built from the domain's packages is within the limits")
+        let mut columns = SoftwareColumns::default();
+        let slot = |table: &mut Vec<String>, value: &str| match table.iter().position(|v| v == value) {
+            Some(at) => offset(at),
+            None => {
+                table.push(value.to_string());
+                offset(table.len() - 1)
+            }
+        };
+        for p in packages {
+            columns.names.push_str(&p.name);
+            columns.name_ends.push(offset(columns.names.len()));
+            columns.versions.push_str(&p.version);
+            columns.version_ends.push(offset(columns.versions.len()));
+            columns.publisher_index.push(slot(&mut columns.publishers, &p.publisher));
+            columns.architecture_index.push(slot(&mut columns.architectures, &p.architecture));
+            columns.install_days.push(
+                m::civil::parse_iso(&p.install_date).and_then(|days| u32::try_from(days).ok()).unwrap_or(0),
+            );
+            columns.sources.push(p.source);
+        }
+        columns
     }
 
     pub fn len(&self) -> usize {

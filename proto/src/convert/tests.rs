@@ -388,6 +388,22 @@ fn a_report_keeps_its_software_in_columns_that_read_as_the_packages() {
     let (rest, columns) = report_from_wire(report_inventory_to_wire(&inventory)).unwrap();
     assert_eq!(columns, None);
     assert!(rest.is_unknown(m::Section::Software));
+    // A list sent beside the unknown flag is ignored, but still checked.
+    let mut wire = report_inventory_to_wire(&inventory);
+    wire.software = report_inventory_to_wire(&sample()).software;
+    assert_eq!(report_from_wire(wire.clone()).unwrap().1, None);
+    wire.software.as_mut().unwrap().publisher_index[0] = 9;
+    assert_eq!(report_from_wire(wire).unwrap_err().field, "inventory.software.publisher_index[0]");
+}
+
+#[test]
+fn columns_built_from_packages_keep_them_whole_even_past_the_wire_limits() {
+    let one = sample().software.unwrap()[0].clone();
+    let long = m::SoftwarePackage { name: "n".repeat(MAX_STRING_LEN + 10), ..one.clone() };
+    let packages = vec![one.clone(), long, m::SoftwarePackage { publisher: "Other".into(), ..one }];
+    let columns = SoftwareColumns::from_packages(&packages);
+    assert_eq!(columns.to_packages(), packages);
+    assert_eq!(columns.get(2).publisher, "Other");
 }
 
 #[test]
