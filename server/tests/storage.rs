@@ -19,6 +19,34 @@ fn a_new_database_gets_the_latest_schema_in_wal_mode() {
     assert_eq!(mode, "wal");
 }
 
+/// A closed database is whole in its one file: copied alone after the server
+/// stopped, it still holds every report.
+#[test]
+fn closing_folds_the_wal_into_the_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parc.db");
+    let pc = inventory("PC-CLOSE", "45454545454545454545454545454545");
+    {
+        let storage = Storage::open(&path).unwrap();
+        storage.enroll(&pc.machine_id, &pc.hostname, "hash-close", 100).unwrap();
+        storage.record_report(Report::full("hash-close", 1, pc.clone(), 110)).unwrap();
+        // A read, so that the reader has been used before it closes.
+        assert_eq!(
+            storage.list_devices(&parc_server::storage::DeviceQuery::page(0, 10)).unwrap().devices.len(),
+            1
+        );
+        assert!(dir.path().join("parc.db-wal").exists(), "writes go to the WAL while open");
+    }
+    assert!(!dir.path().join("parc.db-wal").exists(), "the WAL is folded in and removed on close");
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&path, &copy).unwrap();
+    let db = rusqlite::Connection::open(&copy).unwrap();
+    let hostname: String = db.query_row("SELECT hostname FROM devices", [], |r| r.get(0)).unwrap();
+    assert_eq!(hostname, "PC-CLOSE");
+    let sections: u32 = db.query_row("SELECT count(*) FROM device_sections", [], |r| r.get(0)).unwrap();
+    assert!(sections > 5, "{sections} sections");
+}
+
 #[test]
 fn reopening_keeps_every_device_and_inventory() {
     let dir = tempfile::tempdir().unwrap();

@@ -221,8 +221,12 @@ pub const DEFAULT_WRITE_QUEUE: usize = 1024;
 
 pub struct Storage {
     path: PathBuf,
-    writer: Writer<IngestState>,
+    // The reader is closed before the writer (fields drop in this order):
+    // the last connection to close checkpoints the WAL into the database
+    // and deletes it, which a read-only one cannot do. The other way round,
+    // a stopped server left its WAL beside the database file.
     reader: Mutex<Connection>,
+    writer: Writer<IngestState>,
     _lock: DatabaseLock,
 }
 
