@@ -7,6 +7,7 @@
 //! Values are always bound as parameters (`?N`), never pasted into the
 //! statement: the text of the SQL depends only on the shape of the query.
 
+use super::software::BLOCK_DEVICES;
 use parc_query::{Chassis, CmpOp, Filter, NumberField, NumberTest, Query, Term, TextField, WaveTest};
 
 /// A value bound to a placeholder.
@@ -181,12 +182,13 @@ impl Builder {
 
     /// Devices with a package whose name contains one of `values`: the
     /// matching catalogue ids once (an uncorrelated subquery SQLite keeps),
-    /// then per device one link-table seek per id in its block (`id / 512`)
+    /// then per device one link-table seek per id in its block (`id / 512`,
+    /// [`BLOCK_DEVICES`])
     /// and a test of its bit in its word.
     fn software(&mut self, values: &[String]) -> String {
         let names = self.contains_any("s.name", values);
         format!(
-            "EXISTS (SELECT 1 FROM software_devices l WHERE l.block = d.id / 512 \
+            "EXISTS (SELECT 1 FROM software_devices l WHERE l.block = d.id / {BLOCK_DEVICES} \
              AND l.software_id IN (SELECT s.id FROM software s WHERE {names}) \
              AND (CASE (d.id / 64) % 8 WHEN 0 THEN l.w0 WHEN 1 THEN l.w1 WHEN 2 THEN l.w2 \
              WHEN 3 THEN l.w3 WHEN 4 THEN l.w4 WHEN 5 THEN l.w5 WHEN 6 THEN l.w6 ELSE l.w7 END \
