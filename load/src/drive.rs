@@ -4,7 +4,7 @@
 
 use crate::stats::{CpuClock, Phase, Timings};
 use parc_agent::client::{delta_request, AckedSections, RETRY_AFTER_METADATA};
-use parc_model::Inventory;
+use parc_model::{Inventory, Section};
 use parc_proto::pb::agent_service_client::AgentServiceClient;
 use parc_proto::pb::EnrollRequest;
 use parc_proto::sections::{read_sections, section_hash};
@@ -228,8 +228,13 @@ async fn report_round(
                 let request = delta_request(&node_key, sequence, &pc, &acked);
                 sent_bytes = request.encoded_len();
                 if let Some(wire) = &request.inventory {
+                    // The sections sent; the ones left out as unchanged are
+                    // empty in `wire`: their hash comes back in the response.
+                    let unchanged =
+                        |s: &Section| request.unchanged_sections.iter().any(|u| u.section == s.name());
                     own = read_sections(wire)
                         .into_iter()
+                        .filter(|s| !unchanged(s))
                         .map(|s| (s.name().to_string(), hex::encode(section_hash(s, wire))))
                         .collect();
                 }
@@ -237,13 +242,13 @@ async fn report_round(
             })
             .await?;
             let took = begun.elapsed();
-            let held: AckedSections = if response.held_sections.is_empty() {
-                // A no-op server confirms nothing: carry on with our own hashes
-                // so the next round is a delta of the same size.
-                own.into_iter().chain(acked).collect()
-            } else {
-                response.held_sections.into_iter().map(|h| (h.section, hex::encode(h.sha256_128))).collect()
-            };
+            // What the server confirms, over what was just sent: parc-server
+            // confirms both, the no-op echoes only the sections left out as
+            // unchanged, and its next round must be a delta of the same size.
+            let held: AckedSections = own
+                .into_iter()
+                .chain(response.held_sections.into_iter().map(|h| (h.section, hex::encode(h.sha256_128))))
+                .collect();
             agents[index as usize].lock().expect("agent state").acked = held;
             if let Some(log) = &log {
                 let mut file = log.lock().expect("acked log");

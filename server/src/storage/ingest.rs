@@ -2,15 +2,16 @@
 //! history of what changed, the device's summary. Runs on the writer thread,
 //! inside the writer's transaction.
 
-use super::codes::{change_kind_code, section_code, section_from_code};
+use super::codes::{change_kind_code, section_code};
+use super::held::{HeldCache, HeldSection};
 use super::software::LinkChanges;
 use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS, SUMMARY_COLUMN_COUNT};
 use parc_model::history::{diff_section, is_tracked, Change};
 use parc_model::{DeviceSummary, Inventory, Section};
 use parc_proto::convert::{PackageRef, SoftwareColumns};
-use parc_proto::sections::{section_bytes, SectionHash};
+use parc_proto::sections::section_bytes;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// Catalogue ids by (name, version, publisher, architecture): most packages
 /// of a report are already in the catalogue, and a lookup in memory saves a
@@ -74,6 +75,7 @@ impl std::hash::Hasher for KeyIsHash {
 pub struct IngestState {
     pub catalogue: Catalogue,
     pub links: LinkChanges,
+    pub held: HeldCache,
 }
 
 impl super::writer::WriterState for IngestState {
@@ -138,85 +140,6 @@ impl Catalogue {
     }
 }
 
-#[cfg(test)]
-mod catalogue_tests {
-    use super::*;
-
-    fn package<'a>(name: &'a str, version: &'a str) -> PackageRef<'a> {
-        PackageRef {
-            name,
-            version,
-            publisher: "Debian",
-            architecture: "amd64",
-            install_day: 0,
-            source: parc_model::SoftwareSource::Dpkg,
-        }
-    }
-
-    #[test]
-    fn the_cache_answers_as_the_table_does_field_by_field() {
-        let db = Connection::open_in_memory().unwrap();
-        db.execute_batch(
-            "CREATE TABLE software (id INTEGER PRIMARY KEY, name TEXT, version TEXT, publisher TEXT, \
-             architecture TEXT, UNIQUE (name, version, publisher, architecture))",
-        )
-        .unwrap();
-        let mut catalogue = Catalogue::default();
-        // Same bytes back to back, split differently: different packages.
-        let a = catalogue.id(&db, &package("libfoo", "1.2")).unwrap();
-        let b = catalogue.id(&db, &package("libfoo1", ".2")).unwrap();
-        assert_ne!(a, b);
-        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a);
-        assert_eq!(catalogue.id(&db, &package("libfoo1", ".2")).unwrap(), b);
-        // A hit is answered from memory: the table can change under it.
-        db.execute("UPDATE software SET id = 99 WHERE id = ?1", [a]).unwrap();
-        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a, "cached");
-        assert_eq!(Catalogue::default().id(&db, &package("libfoo", "1.2")).unwrap(), 99, "read");
-        // A cached entry another package's hash lands on is not taken for it.
-        let mut forged = Catalogue::default();
-        let hash = {
-            use std::hash::BuildHasher;
-            let p = package("libbar", "2");
-            forged.hasher.hash_one([p.name, p.version, p.publisher, p.architecture])
-        };
-        forged.remember(hash, 7, ["libfoo", "1.2", "Debian", "amd64"]);
-        let bar = forged.id(&db, &package("libbar", "2")).unwrap();
-        assert_ne!(bar, 7);
-        assert_eq!(forged.ids[&hash].id, 7, "the slot keeps its first owner");
-    }
-}
-
-/// What the database holds of one section of one device.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct HeldSection {
-    pub hash: Option<SectionHash>,
-    pub unknown: bool,
-}
-
-pub(super) fn held_sections(
-    db: &Connection,
-    device_id: u64,
-) -> Result<BTreeMap<Section, HeldSection>, StorageError> {
-    let mut statement = db.prepare_cached(
-        "SELECT section, hash, unknown_reason IS NOT NULL FROM device_sections WHERE device_id = ?1",
-    )?;
-    let rows = statement.query_map([device_id], |row| {
-        Ok((row.get::<_, i64>(0)?, row.get::<_, Option<Vec<u8>>>(1)?, row.get::<_, bool>(2)?))
-    })?;
-    let mut held = BTreeMap::new();
-    for row in rows {
-        let (code, hash, unknown) = row?;
-        let Some(section) = section_from_code(code) else { continue };
-        let hash = hash.and_then(|bytes| <SectionHash>::try_from(bytes.as_slice()).ok());
-        held.insert(section, HeldSection { hash, unknown });
-    }
-    Ok(held)
-}
-
-fn confirmed(held: &BTreeMap<Section, HeldSection>) -> Vec<(Section, SectionHash)> {
-    held.iter().filter_map(|(section, h)| h.hash.map(|hash| (*section, hash))).collect()
-}
-
 pub(super) fn record_report(
     db: &Connection,
     state: &mut IngestState,
@@ -241,22 +164,22 @@ pub(super) fn record_report(
         return Ok(ReportOutcome::UnknownNodeKey);
     };
     let device_id = summary.id;
-    let mut held = held_sections(db, device_id)?;
+    let mut held = state.held.get(db, device_id)?;
     if sequence <= last_sequence {
         return Ok(ReportOutcome::Stale {
             device_id,
             last_sequence: u64::try_from(last_sequence).unwrap_or(0),
-            sections: HeldSections { held: confirmed(&held), missing: Vec::new(), resync: resync_requested },
+            sections: HeldSections { held: held.confirmed(), missing: Vec::new(), resync: resync_requested },
         });
     }
     let now = report.received_at;
     let mut missing = Vec::new();
     for (section, hash) in &report.unchanged {
-        match held.get_mut(section) {
+        match held.get(*section) {
             Some(h) if h.hash == Some(*hash) => {
                 if h.unknown {
                     set_known(db, device_id, *section)?;
-                    h.unknown = false;
+                    held.set(*section, HeldSection { hash: h.hash, unknown: false });
                 }
             }
             _ => missing.push(*section),
@@ -267,12 +190,12 @@ pub(super) fn record_report(
     let no_software = SoftwareColumns::default();
     let wire = parc_proto::convert::inventory_to_wire_without_software(inventory);
     for (section, hash) in &report.sent {
-        let before = held.get(section).copied();
+        let before = held.get(*section);
         if let Some(h) = before.filter(|h| h.hash == Some(*hash)) {
             if h.unknown {
                 set_known(db, device_id, *section)?;
             }
-            held.insert(*section, HeldSection { hash: Some(*hash), unknown: false });
+            held.set(*section, HeldSection { hash: Some(*hash), unknown: false });
             continue;
         }
         let had_content = before.is_some_and(|h| h.hash.is_some());
@@ -308,7 +231,7 @@ pub(super) fn record_report(
         )?
         .execute(params![device_id, section_code(*section), hash.as_slice(), content, now])?;
         record_history(db, device_id, now, &changes)?;
-        held.insert(*section, HeldSection { hash: Some(*hash), unknown: false });
+        held.set(*section, HeldSection { hash: Some(*hash), unknown: false });
     }
 
     for unknown in &inventory.unknown_sections {
@@ -318,14 +241,16 @@ pub(super) fn record_report(
              unknown_reason = excluded.unknown_reason",
         )?
         .execute(params![device_id, section_code(unknown.section), unknown.reason, now])?;
-        held.entry(unknown.section).or_insert(HeldSection { hash: None, unknown: true }).unknown = true;
+        let hash = held.get(unknown.section).and_then(|h| h.hash);
+        held.set(unknown.section, HeldSection { hash, unknown: true });
     }
 
     let full = report.unchanged.is_empty();
     update_summary(db, summary, inventory, sequence, now, full)?;
+    state.held.put(device_id, held);
     Ok(ReportOutcome::Stored {
         device_id,
-        sections: HeldSections { held: confirmed(&held), missing, resync: resync_requested && !full },
+        sections: HeldSections { held: held.confirmed(), missing, resync: resync_requested && !full },
     })
 }
 
@@ -481,4 +406,52 @@ pub fn move_v1_inventories(tx: &rusqlite::Transaction<'_>) -> Result<(), Storage
     links.write_as_blocks_of_64(tx)?;
     tx.execute_batch("DROP TABLE inventories")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    fn package<'a>(name: &'a str, version: &'a str) -> PackageRef<'a> {
+        PackageRef {
+            name,
+            version,
+            publisher: "Debian",
+            architecture: "amd64",
+            install_day: 0,
+            source: parc_model::SoftwareSource::Dpkg,
+        }
+    }
+
+    #[test]
+    fn the_cache_answers_as_the_table_does_field_by_field() {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE software (id INTEGER PRIMARY KEY, name TEXT, version TEXT, publisher TEXT, \
+             architecture TEXT, UNIQUE (name, version, publisher, architecture))",
+        )
+        .unwrap();
+        let mut catalogue = Catalogue::default();
+        // Same bytes back to back, split differently: different packages.
+        let a = catalogue.id(&db, &package("libfoo", "1.2")).unwrap();
+        let b = catalogue.id(&db, &package("libfoo1", ".2")).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a);
+        assert_eq!(catalogue.id(&db, &package("libfoo1", ".2")).unwrap(), b);
+        // A hit is answered from memory: the table can change under it.
+        db.execute("UPDATE software SET id = 99 WHERE id = ?1", [a]).unwrap();
+        assert_eq!(catalogue.id(&db, &package("libfoo", "1.2")).unwrap(), a, "cached");
+        assert_eq!(Catalogue::default().id(&db, &package("libfoo", "1.2")).unwrap(), 99, "read");
+        // A cached entry another package's hash lands on is not taken for it.
+        let mut forged = Catalogue::default();
+        let hash = {
+            use std::hash::BuildHasher;
+            let p = package("libbar", "2");
+            forged.hasher.hash_one([p.name, p.version, p.publisher, p.architecture])
+        };
+        forged.remember(hash, 7, ["libfoo", "1.2", "Debian", "amd64"]);
+        let bar = forged.id(&db, &package("libbar", "2")).unwrap();
+        assert_ne!(bar, 7);
+        assert_eq!(forged.ids[&hash].id, 7, "the slot keeps its first owner");
+    }
 }

@@ -14,6 +14,7 @@
 mod access;
 mod backup;
 mod codes;
+mod held;
 mod ingest;
 mod migrations;
 pub mod query;

@@ -11,6 +11,13 @@
 //! one transaction commits, the next jobs queue up and go in the next one,
 //! so the fsync cost is shared by all of them.
 //!
+//! Under load, a transaction begins at least [`GATHER`] after the one before
+//! it: the writer waits for more jobs rather than commit every few. A commit
+//! costs about the same for 5 jobs as for 50 (an fsync, the WAL frames of the
+//! pages jobs share); at 2,500 delta reports a second, the writer used to
+//! commit 500 times a second, five reports each. A lone job (the last
+//! transaction held only one) never waits.
+//!
 //! The queue is bounded. When it is full, `try_submit` fails at once with
 //! the depth and a retry-after hint, and the caller tells the agent to come
 //! back later: a boot storm costs memory for a bounded queue, not for every
@@ -28,6 +35,11 @@ use tokio::sync::oneshot;
 /// Most jobs in one transaction: bounds a transaction's size and the wait
 /// of its first job.
 const MAX_BATCH: usize = 512;
+
+/// Under load (the last transaction held several jobs), the least time
+/// between the starts of two transactions: a report waits at most this much
+/// longer, and a transaction holds what arrived meanwhile.
+pub const GATHER: Duration = Duration::from_millis(10);
 
 /// What the writer thread keeps between jobs: caches that save queries, and
 /// writes the jobs of a transaction share, made once just before it commits.
@@ -96,12 +108,17 @@ pub struct Writer<C: WriterState> {
 
 impl<C: WriterState> Writer<C> {
     pub fn start(connection: Connection, capacity: usize) -> Writer<C> {
+        Writer::start_gathering(connection, capacity, GATHER)
+    }
+
+    /// `start` with another gathering time than [`GATHER`].
+    pub fn start_gathering(connection: Connection, capacity: usize, gather: Duration) -> Writer<C> {
         let (sender, receiver) = sync_channel::<Work<C>>(capacity);
         let stats = Arc::new(WriterStats::default());
         let thread_stats = stats.clone();
         let thread = std::thread::Builder::new()
             .name("parc-writer".into())
-            .spawn(move || run(connection, receiver, &thread_stats))
+            .spawn(move || run(connection, receiver, &thread_stats, gather))
             .expect("the writer thread starts");
         Writer { sender: Some(sender), thread: Some(thread), stats, capacity }
     }
@@ -176,9 +193,21 @@ fn wrap<C: WriterState, T: Send + 'static>(
     Box::new(Pending { work, result: None, reply })
 }
 
-fn run<C: WriterState>(connection: Connection, receiver: Receiver<Work<C>>, stats: &WriterStats) {
+fn run<C: WriterState>(
+    connection: Connection,
+    receiver: Receiver<Work<C>>,
+    stats: &WriterStats,
+    gather: Duration,
+) {
     let mut cache = C::default();
+    let mut last: Option<(Instant, usize)> = None;
     while let Ok(first) = receiver.recv() {
+        if let Some((began, _)) = last.filter(|(_, jobs)| *jobs > 1) {
+            let wait = gather.saturating_sub(began.elapsed());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
             match receiver.try_recv() {
@@ -189,6 +218,7 @@ fn run<C: WriterState>(connection: Connection, receiver: Receiver<Work<C>>, stat
         stats.queue_depth.fetch_sub(batch.len(), Ordering::Relaxed);
         let started = Instant::now();
         let jobs = batch.len();
+        last = Some((started, jobs));
         commit_batch(&connection, &mut cache, batch);
         let elapsed = started.elapsed();
         stats.transactions.fetch_add(1, Ordering::Relaxed);
@@ -265,4 +295,168 @@ fn commit<C: WriterState>(connection: &Connection, cache: &mut C) -> Result<(), 
         tracing::error!(%error, "write transaction failed; its jobs are answered with the error");
         error
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    /// What jobs saw of the state, as a writer's caches would.
+    #[derive(Default)]
+    struct Seen {
+        values: Vec<i64>,
+    }
+
+    impl WriterState for Seen {}
+
+    fn writer() -> Writer<Seen> {
+        let connection = Connection::open_in_memory().unwrap();
+        connection.execute_batch("CREATE TABLE t (v INTEGER NOT NULL)").unwrap();
+        Writer::start(connection, 16)
+    }
+
+    /// Holds the writer thread in a job until the returned sender is
+    /// dropped, so that what is queued meanwhile goes in one batch.
+    fn hold(writer: &Writer<Seen>) -> mpsc::Sender<()> {
+        let (started, wait_started) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let released = std::sync::Mutex::new(Some(released));
+        let _reply = writer
+            .try_submit(move |_, _| {
+                let _ = started.send(());
+                if let Some(released) = released.lock().unwrap().take() {
+                    let _ = released.recv();
+                }
+                Ok(())
+            })
+            .unwrap();
+        wait_started.recv().unwrap();
+        release
+    }
+
+    fn record(value: i64) -> impl FnMut(&Connection, &mut Seen) -> Result<Vec<i64>, StorageError> {
+        move |db, seen| {
+            db.execute("INSERT INTO t (v) VALUES (?1)", [value])?;
+            seen.values.push(value);
+            Ok(seen.values.clone())
+        }
+    }
+
+    /// Counts transactions: jobs that see the same count share one.
+    #[derive(Default)]
+    struct Transactions {
+        committed: u64,
+    }
+
+    impl WriterState for Transactions {
+        fn before_commit(&mut self, _: &Connection) -> Result<(), StorageError> {
+            self.committed += 1;
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn under_load_a_transaction_gathers_the_jobs_that_come_meanwhile() {
+        let gather = Duration::from_millis(1500);
+        let writer: Writer<Transactions> =
+            Writer::start_gathering(Connection::open_in_memory().unwrap(), 16, gather);
+        let which = || |_: &Connection, t: &mut Transactions| Ok(t.committed);
+        // One job at a time: no load, each its own transaction.
+        assert_eq!(writer.submit_blocking(which()).unwrap(), 0);
+        assert_eq!(writer.submit_blocking(which()).unwrap(), 1);
+
+        // Two jobs at once (the writer busy meanwhile): load.
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(Some(release_rx));
+        let _held = writer
+            .try_submit(move |_, _| {
+                let _ = started_tx.send(());
+                if let Some(release) = release_rx.lock().unwrap().take() {
+                    let _ = release.recv();
+                }
+                Ok(())
+            })
+            .unwrap();
+        started_rx.recv().unwrap();
+        let both = [writer.try_submit(which()).unwrap(), writer.try_submit(which()).unwrap()];
+        drop(release_tx);
+        let both: Vec<u64> = both.into_iter().map(|r| r.blocking_recv().unwrap().unwrap()).collect();
+        assert_eq!(both[0], both[1]);
+
+        // Now a job that comes some time after another joins its transaction.
+        let first = writer.try_submit(which()).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let second = writer.try_submit(which()).unwrap();
+        let first = first.blocking_recv().unwrap().unwrap();
+        assert_eq!(first, both[0] + 1);
+        assert_eq!(second.blocking_recv().unwrap().unwrap(), first, "gathered into one transaction");
+    }
+
+    #[test]
+    fn a_failed_job_rolls_its_batch_back_and_the_state_with_it() {
+        let writer = writer();
+        let release = hold(&writer);
+        let first = writer.try_submit(record(1)).unwrap();
+        let failing = writer
+            .try_submit(|db, seen: &mut Seen| -> Result<(), StorageError> {
+                seen.values.push(99);
+                db.execute("INSERT INTO t (v) VALUES (NULL)", [])?;
+                Ok(())
+            })
+            .unwrap();
+        let third = writer.try_submit(record(3)).unwrap();
+        drop(release);
+
+        // Each job ran again alone, on a state the failure had emptied: the
+        // state never shows the rolled-back runs (1 and 99 twice, or 99).
+        assert_eq!(first.blocking_recv().unwrap().unwrap(), vec![1]);
+        assert!(failing.blocking_recv().unwrap().is_err());
+        assert_eq!(third.blocking_recv().unwrap().unwrap(), vec![3], "reset after the failed job");
+        let stored = writer
+            .submit_blocking(|db, _| {
+                let mut rows = db.prepare("SELECT v FROM t ORDER BY v")?;
+                let values = rows.query_map([], |row| row.get::<_, i64>(0))?;
+                Ok(values.collect::<Result<Vec<i64>, _>>()?)
+            })
+            .unwrap();
+        assert_eq!(stored, vec![1, 3], "the good jobs committed once each");
+    }
+
+    /// A state whose shared writes fail once.
+    #[derive(Default)]
+    struct FailsOnce {
+        values: Vec<i64>,
+    }
+
+    static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+    impl WriterState for FailsOnce {
+        fn before_commit(&mut self, _: &Connection) -> Result<(), StorageError> {
+            if FAILED.swap(true, Ordering::SeqCst) {
+                Ok(())
+            } else {
+                Err(StorageError::NotWritten)
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_commit_drops_the_state_the_batch_built() {
+        let connection = Connection::open_in_memory().unwrap();
+        let writer: Writer<FailsOnce> = Writer::start(connection, 4);
+        let outcome = writer.submit_blocking(|_, state: &mut FailsOnce| {
+            state.values.push(1);
+            Ok(())
+        });
+        assert!(matches!(outcome, Err(StorageError::Commit(_))), "{outcome:?}");
+        let after = writer
+            .submit_blocking(|_, state: &mut FailsOnce| {
+                state.values.push(2);
+                Ok(state.values.clone())
+            })
+            .unwrap();
+        assert_eq!(after, vec![2], "the failed transaction's state is gone");
+    }
 }
