@@ -241,8 +241,17 @@ async fn filtered_page_latency(url: &str, token: &str, devices: u64) -> anyhow::
 pub fn print(report: &BenchReport) {
     println!("Ingest benchmark, {} simulated devices", report.devices);
     println!(
-        "{:<22} {:>10} {:>8} {:>8} {:>8} {:>9} {:>5} {:>10} {:>8}",
-        "phase", "reports/s", "seconds", "p50 ms", "p99 ms", "bytes/req", "busy", "server cpu", "load cpu"
+        "{:<22} {:>10} {:>8} {:>8} {:>8} {:>9} {:>5} {:>10} {:>10} {:>8}",
+        "phase",
+        "reports/s",
+        "seconds",
+        "p50 ms",
+        "p99 ms",
+        "bytes/req",
+        "busy",
+        "server cpu",
+        "of it, writer",
+        "load cpu"
     );
     for (label, phases) in [
         ("no-op baseline, before", &report.baseline_before),
@@ -252,7 +261,7 @@ pub fn print(report: &BenchReport) {
         println!("{label}");
         for p in phases.iter() {
             println!(
-                "  {:<20} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>5} {:>7.2} ms {:>5.2} ms",
+                "  {:<20} {:>10.0} {:>8.1} {:>8.1} {:>8.1} {:>9} {:>5} {:>7.2} ms {:>10} {:>5.2} ms",
                 p.name,
                 p.per_second,
                 p.seconds,
@@ -261,11 +270,12 @@ pub fn print(report: &BenchReport) {
                 p.mean_bytes,
                 p.busy_answers,
                 p.server_cpu_ms_per_report.unwrap_or(0.0),
+                p.writer_cpu_ms_per_report.map_or_else(|| "-".to_string(), |ms| format!("{ms:.3} ms")),
                 p.load_cpu_ms_per_report
             );
         }
     }
-    println!("cpu columns: CPU time per report of the server (or no-op) and of this load tool,");
+    println!("cpu columns: CPU time per report of the server (or no-op), of its writer thread, and of this load tool,");
     println!("which share the machine's cores: the ratios below are bounded by the load tool's cost.");
     println!("ratios: parc-server's rate to the mean of the two baselines' rates");
     println!("full reports:  {:.0}% of the baseline rate (target at least 50%)", report.full_ratio * 100.0);

@@ -31,6 +31,7 @@ impl Timings {
             mean_bytes: self.bytes.checked_div(count).unwrap_or(0),
             busy_answers: self.busy,
             server_cpu_ms_per_report: cpu.server.map(|ms| ms / count.max(1) as f64),
+            writer_cpu_ms_per_report: cpu.writer.map(|ms| ms / count.max(1) as f64),
             load_cpu_ms_per_report: cpu.load / count.max(1) as f64,
         }
     }
@@ -41,6 +42,8 @@ impl Timings {
 pub struct CpuUse {
     /// The server under load, when it runs on this machine.
     pub server: Option<f64>,
+    /// Of it, parc-server's writer thread (none in the no-op server).
+    pub writer: Option<f64>,
     /// This load tool.
     pub load: f64,
 }
@@ -50,13 +53,19 @@ pub struct CpuUse {
 #[derive(Debug, Clone, Copy)]
 pub struct CpuClock {
     server: Option<(u32, f64)>,
+    writer: Option<(u32, u32, f64)>,
     load: f64,
 }
 
 impl CpuClock {
     pub fn start(server_pid: Option<u32>) -> CpuClock {
+        let writer = server_pid.and_then(|pid| {
+            let tid = thread_named(pid, WRITER_THREAD)?;
+            Some((pid, tid, cpu_ms(&format!("{pid}/task/{tid}"))?))
+        });
         CpuClock {
             server: server_pid.map(|pid| (pid, cpu_ms(&pid.to_string()).unwrap_or(0.0))),
+            writer,
             load: cpu_ms("self").unwrap_or(0.0),
         }
     }
@@ -64,12 +73,25 @@ impl CpuClock {
     pub fn elapsed(&self) -> CpuUse {
         CpuUse {
             server: self.server.map(|(pid, at)| cpu_ms(&pid.to_string()).unwrap_or(at) - at),
+            writer: self.writer.map(|(pid, tid, at)| cpu_ms(&format!("{pid}/task/{tid}")).unwrap_or(at) - at),
             load: cpu_ms("self").unwrap_or(self.load) - self.load,
         }
     }
 }
 
-/// User plus system time of a process, from `/proc/PID/stat`.
+/// parc-server's writer thread: the one that runs every write job.
+const WRITER_THREAD: &str = "parc-writer";
+
+/// The id of a process's thread by name, from `/proc/PID/task/*/comm`.
+fn thread_named(pid: u32, name: &str) -> Option<u32> {
+    std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten().find_map(|task| {
+        let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+        (comm.trim_end() == name).then(|| task.file_name().to_str()?.parse().ok())?
+    })
+}
+
+/// User plus system time of a process (or of a thread, `PID/task/TID`),
+/// from `/proc/PID/stat`.
 fn cpu_ms(pid: &str) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     parse_cpu_ms(&stat, USER_HZ)
@@ -112,6 +134,8 @@ pub struct Phase {
     pub busy_answers: u64,
     /// CPU the server used per report in this phase, when measured.
     pub server_cpu_ms_per_report: Option<f64>,
+    /// Of it, the writer thread's (parc-server only).
+    pub writer_cpu_ms_per_report: Option<f64>,
     /// CPU the load tool itself used per report: it shares the machine.
     pub load_cpu_ms_per_report: f64,
 }
@@ -135,9 +159,10 @@ mod tests {
         for _ in 0..10 {
             timings.record(Duration::from_millis(2), 100, 1);
         }
-        let cpu = CpuUse { server: Some(30.0), load: 5.0 };
+        let cpu = CpuUse { server: Some(30.0), writer: Some(20.0), load: 5.0 };
         let phase = timings.finish("full", Duration::from_secs(2), cpu);
         assert_eq!((phase.server_cpu_ms_per_report, phase.load_cpu_ms_per_report), (Some(3.0), 0.5));
+        assert_eq!(phase.writer_cpu_ms_per_report, Some(2.0));
         assert_eq!((phase.count, phase.per_second, phase.mean_bytes, phase.busy_answers), (10, 5.0, 100, 10));
     }
 
@@ -147,5 +172,27 @@ mod tests {
         assert_eq!(parse_cpu_ms(stat, 100.0), Some(3250.0));
         assert_eq!(parse_cpu_ms("garbage", 100.0), None);
         assert!(cpu_ms("self").is_some_and(|ms| ms >= 0.0));
+    }
+
+    #[test]
+    fn a_thread_is_found_by_its_name_and_timed() {
+        let (named, found) = std::sync::mpsc::channel();
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name(WRITER_THREAD.into())
+            .spawn(move || {
+                named.send(()).unwrap();
+                let _ = stopped.recv();
+            })
+            .unwrap();
+        found.recv().unwrap();
+        let pid = std::process::id();
+        let clock = CpuClock::start(Some(pid));
+        let tid = clock.writer.map(|(_, tid, _)| tid).expect("the named thread is found");
+        assert_ne!(tid, pid, "a thread, not the process");
+        assert!(clock.elapsed().writer.is_some_and(|ms| ms >= 0.0));
+        assert_eq!(thread_named(pid, "no-such-thread"), None);
+        drop(stop);
+        thread.join().unwrap();
     }
 }
