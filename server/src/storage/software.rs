@@ -257,6 +257,14 @@ impl LinkChanges {
              w4 = (w4 & ~?15) | excluded.w4, w5 = (w5 & ~?16) | excluded.w5, \
              w6 = (w6 & ~?17) | excluded.w6, w7 = (w7 & ~?18) | excluded.w7",
         )?;
+        // Most rows only gain devices (a full report, a package installed):
+        // ten parameters and an OR per word rather than eighteen and a mask.
+        let mut add = db.prepare_cached(
+            "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (block, software_id) DO UPDATE SET \
+             w0 = w0 | excluded.w0, w1 = w1 | excluded.w1, w2 = w2 | excluded.w2, w3 = w3 | excluded.w3, \
+             w4 = w4 | excluded.w4, w5 = w5 | excluded.w5, w6 = w6 | excluded.w6, w7 = w7 | excluded.w7",
+        )?;
         let mut unset = db.prepare_cached(
             "UPDATE software_devices SET w0 = w0 & ~?3, w1 = w1 & ~?4, w2 = w2 & ~?5, w3 = w3 & ~?6, \
              w4 = w4 & ~?7, w5 = w5 & ~?8, w6 = w6 & ~?9, w7 = w7 & ~?10 \
@@ -265,7 +273,12 @@ impl LinkChanges {
         let mut delete =
             db.prepare_cached("DELETE FROM software_devices WHERE block = ?1 AND software_id = ?2")?;
         for ((software_id, block), WordChanges { set, clear }) in changes {
-            if set.iter().any(|word| *word != 0) {
+            let sets = set.iter().any(|word| *word != 0);
+            let clears = clear.iter().any(|word| *word != 0);
+            if sets && !clears {
+                let [s0, s1, s2, s3, s4, s5, s6, s7] = set;
+                add.execute(params![block, software_id, s0, s1, s2, s3, s4, s5, s6, s7])?;
+            } else if sets {
                 let [s0, s1, s2, s3, s4, s5, s6, s7] = set;
                 let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
                 upsert.execute(params![
@@ -288,7 +301,7 @@ impl LinkChanges {
                     c6,
                     c7
                 ])?;
-            } else if clear.iter().any(|word| *word != 0) {
+            } else if clears {
                 let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
                 let left: Option<i64> = unset
                     .query_row(params![block, software_id, c0, c1, c2, c3, c4, c5, c6, c7], |row| row.get(0))
