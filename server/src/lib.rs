@@ -64,13 +64,24 @@ pub async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// Threads for blocking work (storage calls, page rendering). They wait on
+/// the one reader connection or the one writer, so more do not go faster;
+/// tokio's default of 512 let 256 agents enrolling at once start 400
+/// threads, each with its own allocator heap: the server's peak RSS then
+/// ranged from 260 to 306 MiB at 20,000 devices, and 130 MiB with 16.
+pub const BLOCKING_THREADS: usize = 16;
+
 /// Runs a binary's async main on a multi-threaded runtime and turns the
 /// outcome into the exit code: the error is printed as one line on stderr.
 pub fn block_on_main<E: std::fmt::Display>(
     main: impl std::future::Future<Output = Result<(), E>>,
     exit_code: impl FnOnce(&E) -> std::process::ExitCode,
 ) -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the runtime: {error}");
