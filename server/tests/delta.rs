@@ -157,6 +157,32 @@ async fn a_boot_storm_meets_resource_exhausted_with_a_retry_after_and_everything
     assert_eq!(page.devices.iter().filter(|d| d.last_seen_at.is_some()).count(), 60);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrollment_storm_waits_for_room_in_the_queue_without_a_thread_each() {
+    let server = TestServer::start_with_queue(1).await;
+    let agent = server.agent();
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let before = threads();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..60 {
+        let agent = agent.clone();
+        tasks.spawn(async move {
+            let pc = inventory(&format!("PC-ENROLL-{n}"), &format!("{:032}", n + 900));
+            agent.enroll(SECRET, &pc.machine_id, &pc.hostname).await
+        });
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (device_id, _) = joined.unwrap().expect("an enrollment waits for room; it is never refused busy");
+        ids.insert(device_id);
+    }
+    assert_eq!(ids.len(), 60, "sixty devices");
+    // Waiting enrollments hold no thread: a blocking thread each would have
+    // started dozens here (they outlive their task by ten seconds).
+    let started = threads().saturating_sub(before);
+    assert!(started < 8, "{started} threads started for sixty enrollments");
+}
+
 /// A loopback forwarder that counts the bytes a client sends through it.
 async fn counting_proxy(target: String) -> (String, std::sync::Arc<std::sync::atomic::AtomicU64>) {
     use std::sync::atomic::{AtomicU64, Ordering};

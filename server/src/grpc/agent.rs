@@ -65,13 +65,12 @@ impl AgentService for AgentApi {
 
         let node_key = hex::encode(rand::rng().random::<[u8; 32]>());
         let key_hash = node_key_hash(&node_key);
-        let storage = self.state.storage.clone();
-        let device_id = tokio::task::spawn_blocking(move || {
-            storage.enroll(&machine_id, &hostname, &key_hash, crate::now_unix())
-        })
-        .await
-        .map_err(ServerError::from)?
-        .map_err(ServerError::from)?;
+        let device_id = self
+            .state
+            .storage
+            .submit_enroll(&machine_id, &hostname, &key_hash, crate::now_unix())
+            .await
+            .map_err(ServerError::from)?;
         info!(device_id, "device enrolled");
         Ok(Response::new(EnrollResponse { node_key, device_id }))
     }

@@ -346,35 +346,27 @@ impl Storage {
         node_key_hash: &str,
         now: i64,
     ) -> Result<u64, StorageError> {
-        let (machine_id, hostname, node_key_hash) =
-            (machine_id.to_string(), hostname.to_string(), node_key_hash.to_string());
-        self.writer.submit_blocking(move |db, _| {
-            let existing: Option<u64> = db
-                .query_row(
-                    "SELECT id FROM devices WHERE machine_id = ?1 AND revoked_at IS NULL ORDER BY id LIMIT 1",
-                    [&machine_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match existing {
-                Some(id) => {
-                    // A new enrollment starts a new sequence, and the agent
-                    // holds no section hashes any more.
-                    db.execute(
-                        "UPDATE devices SET node_key_hash = ?1, hostname = ?2, last_sequence = 0 WHERE id = ?3",
-                        params![node_key_hash, hostname, id],
-                    )?;
-                    Ok(id)
-                }
-                None => {
-                    db.execute(
-                        "INSERT INTO devices (machine_id, hostname, node_key_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
-                        params![machine_id, hostname, node_key_hash, now],
-                    )?;
-                    Ok(u64::try_from(db.last_insert_rowid()).unwrap_or(0))
-                }
+        self.writer.submit_blocking(enroll_job(machine_id, hostname, node_key_hash, now))
+    }
+
+    /// [`Storage::enroll`] for async callers: waits for room in the queue
+    /// and for the commit without holding a thread, so that an enrollment
+    /// storm fills transactions as reports do (a blocking thread per waiting
+    /// enrollment capped them at the pool's size).
+    pub async fn submit_enroll(
+        &self,
+        machine_id: &str,
+        hostname: &str,
+        node_key_hash: &str,
+        now: i64,
+    ) -> Result<u64, StorageError> {
+        loop {
+            match self.writer.try_submit(enroll_job(machine_id, hostname, node_key_hash, now)) {
+                Ok(receiver) => return receiver.await.map_err(|_| StorageError::NotWritten)?,
+                Err(StorageError::Busy { .. }) => tokio::time::sleep(ENROLL_RETRY).await,
+                Err(error) => return Err(error),
             }
-        })
+        }
     }
 
     /// Queues a report and waits for it to be durable. Fails at once with
@@ -547,6 +539,47 @@ fn explain_open_error(error: &rusqlite::Error, path: &Path) -> String {
             format!("folder {} does not exist", parent.display())
         }
         _ => error.to_string(),
+    }
+}
+
+/// How often a waiting enrollment looks for room in a full write queue.
+const ENROLL_RETRY: Duration = Duration::from_millis(20);
+
+/// The write of an enrollment (see [`Storage::enroll`]).
+fn enroll_job(
+    machine_id: &str,
+    hostname: &str,
+    node_key_hash: &str,
+    now: i64,
+) -> impl FnMut(&Connection, &mut ingest::IngestState) -> Result<u64, StorageError> + Send + 'static {
+    let (machine_id, hostname, node_key_hash) =
+        (machine_id.to_string(), hostname.to_string(), node_key_hash.to_string());
+    move |db, _| {
+        let existing: Option<u64> = db
+            .query_row(
+                "SELECT id FROM devices WHERE machine_id = ?1 AND revoked_at IS NULL ORDER BY id LIMIT 1",
+                [&machine_id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match existing {
+            Some(id) => {
+                // A new enrollment starts a new sequence, and the agent
+                // holds no section hashes any more.
+                db.execute(
+                    "UPDATE devices SET node_key_hash = ?1, hostname = ?2, last_sequence = 0 WHERE id = ?3",
+                    params![node_key_hash, hostname, id],
+                )?;
+                Ok(id)
+            }
+            None => {
+                db.execute(
+                    "INSERT INTO devices (machine_id, hostname, node_key_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4)",
+                    params![machine_id, hostname, node_key_hash, now],
+                )?;
+                Ok(u64::try_from(db.last_insert_rowid()).unwrap_or(0))
+            }
+        }
     }
 }
 
