@@ -354,6 +354,20 @@ pub const MIGRATIONS: &[Migration] = &[
     "#,
         then: None,
     },
+    // 11: the blocks of the link table whose rows may lack changes the
+    // writer holds in memory. Under load the writer merges the link changes
+    // of several transactions before writing them (storage/software.rs);
+    // each transaction notes here the blocks it left unwritten, so that a
+    // crash loses nothing: on open, those blocks are rebuilt from the
+    // devices' software sections.
+    Migration {
+        sql: r#"
+    CREATE TABLE link_pending (
+        block            INTEGER PRIMARY KEY
+    );
+    "#,
+        then: None,
+    },
 ];
 
 /// The schema version this build writes.

@@ -303,6 +303,11 @@ impl Storage {
         // into the database once per checkpoint, not once per 4 MiB.
         writer.pragma_update(None, "wal_autocheckpoint", 8192)?;
         migrate(&mut writer, found)?;
+        // Link-table changes a stopped writer held in memory (a crash under
+        // load): rebuilt before anyone reads.
+        let repair = writer.transaction()?;
+        software::repair_pending(&repair)?;
+        repair.commit()?;
 
         let reader = Connection::open_with_flags(
             path,

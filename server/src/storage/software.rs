@@ -201,6 +201,11 @@ fn differences(new: &[i64], old: &[i64]) -> (Vec<i64>, Vec<i64>) {
 pub struct LinkChanges {
     /// (software id, block) → the bits to set and to clear in its words.
     bits: HashMap<(i64, i64), WordChanges, FoldHash>,
+    /// The blocks `bits` has changes for, since the last
+    /// [`LinkChanges::take_touched_blocks`]; the last one apart, as the
+    /// packages of one device all go to the same block.
+    touched: HashSet<i64, FoldHash>,
+    last_touched: Option<i64>,
 }
 
 /// Bits to set and to clear in the eight words of one link-table row.
@@ -226,15 +231,39 @@ impl LinkChanges {
     /// Later calls win over earlier ones for the same bit, as the reports
     /// of one device come in order.
     pub fn set(&mut self, software_id: i64, place: LinkBit) {
+        self.touch(place.block);
         let changes = self.bits.entry((software_id, place.block)).or_default();
         changes.set[place.word] |= place.bit;
         changes.clear[place.word] &= !place.bit;
     }
 
     pub fn clear(&mut self, software_id: i64, place: LinkBit) {
+        self.touch(place.block);
         let changes = self.bits.entry((software_id, place.block)).or_default();
         changes.set[place.word] &= !place.bit;
         changes.clear[place.word] |= place.bit;
+    }
+
+    fn touch(&mut self, block: i64) {
+        if self.last_touched != Some(block) {
+            self.touched.insert(block);
+            self.last_touched = Some(block);
+        }
+    }
+
+    /// The rows with changes not yet written.
+    pub fn len(&self) -> usize {
+        self.bits.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bits.is_empty()
+    }
+
+    /// The blocks that gained changes since the last call.
+    pub(super) fn take_touched_blocks(&mut self) -> Vec<i64> {
+        self.last_touched = None;
+        self.touched.drain().collect()
     }
 
     /// Writes the merged changes and forgets them: each word ends up with
@@ -243,6 +272,8 @@ impl LinkChanges {
     /// journal of every page it touches, which costs more than the
     /// statements saved.
     pub(super) fn write(&mut self, db: &Connection) -> Result<(), StorageError> {
+        self.touched.clear();
+        self.last_touched = None;
         if self.bits.is_empty() {
             return Ok(());
         }
@@ -329,6 +360,82 @@ impl LinkChanges {
         }
         Ok(())
     }
+}
+
+/// Notes in `link_pending` blocks whose changes stay in the writer's
+/// memory past this transaction.
+pub(super) fn note_pending(db: &Connection, blocks: &[i64]) -> Result<(), StorageError> {
+    let mut insert = db.prepare_cached("INSERT OR IGNORE INTO link_pending (block) VALUES (?1)")?;
+    for block in blocks {
+        insert.execute([block])?;
+    }
+    Ok(())
+}
+
+/// Forgets the pending blocks: their changes are written.
+pub(super) fn clear_pending(db: &Connection) -> Result<(), StorageError> {
+    db.prepare_cached("DELETE FROM link_pending")?.execute([])?;
+    Ok(())
+}
+
+/// Rebuilds the blocks noted in `link_pending` from the software sections
+/// of their devices, and forgets them: after a crash, or when the writer
+/// lost the changes it held (a rolled-back transaction). Returns the
+/// blocks rebuilt.
+pub(super) fn repair_pending(db: &Connection) -> Result<Vec<i64>, StorageError> {
+    let blocks: Vec<i64> = db
+        .prepare_cached("SELECT block FROM link_pending ORDER BY block")?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for block in &blocks {
+        rebuild_block(db, *block)?;
+    }
+    if !blocks.is_empty() {
+        clear_pending(db)?;
+        tracing::info!(blocks = blocks.len(), "link table blocks rebuilt from the software sections");
+    }
+    Ok(blocks)
+}
+
+/// Rewrites one block's rows of the link table from the packed software
+/// lists of its 512 devices, the truth the table is derived from.
+pub(super) fn rebuild_block(db: &Connection, block: i64) -> Result<(), StorageError> {
+    let first = block.saturating_mul(BLOCK_DEVICES as i64);
+    let mut words: std::collections::BTreeMap<i64, [i64; WORDS]> = std::collections::BTreeMap::new();
+    let mut lists = db.prepare_cached(
+        "SELECT device_id, content FROM device_sections \
+         WHERE device_id >= ?1 AND device_id < ?2 AND section = ?3 AND content IS NOT NULL",
+    )?;
+    let rows = lists.query_map(
+        params![
+            first,
+            first.saturating_add(BLOCK_DEVICES as i64),
+            super::codes::section_code(Section::Software)
+        ],
+        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
+    )?;
+    for row in rows {
+        let (device_id, packed) = row?;
+        let Some(entries) = unpack(&packed) else {
+            // Its list cannot be read, so it has no package to link: the
+            // device's page says its inventory is damaged.
+            tracing::warn!(device_id, "stored software list cannot be unpacked; left out of the link table");
+            continue;
+        };
+        let place = device_block(u64::try_from(device_id).unwrap_or(0));
+        for software_id in sorted_ids(&entries) {
+            words.entry(software_id).or_default()[place.word] |= place.bit;
+        }
+    }
+    db.prepare_cached("DELETE FROM software_devices WHERE block = ?1")?.execute([block])?;
+    let mut insert = db.prepare_cached(
+        "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (software_id, [w0, w1, w2, w3, w4, w5, w6, w7]) in words {
+        insert.execute(params![block, software_id, w0, w1, w2, w3, w4, w5, w6, w7])?;
+    }
+    Ok(())
 }
 
 /// The link-table row of a device, its word in the row and its bit in the
@@ -539,6 +646,83 @@ mod tests {
             words[place.word] |= place.bit;
         }
         assert_eq!(block_devices(2, words).collect::<Vec<_>>(), vec![1030, 1031, 1100, 1535]);
+    }
+
+    /// Every row of the link table: (block, package, devices).
+    fn link_rows(db: &Connection) -> Vec<(i64, i64, Vec<u64>)> {
+        let mut statement = db
+            .prepare("SELECT block, software_id, w0, w1, w2, w3, w4, w5, w6, w7 FROM software_devices l ORDER BY 1, 2")
+            .unwrap();
+        let rows = statement
+            .query_map([], |row| {
+                let block: i64 = row.get(0)?;
+                Ok((block, row.get(1)?, block_devices(block, row_words(row, 2)?).collect()))
+            })
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
+    }
+
+    #[test]
+    fn a_block_rebuilt_from_the_software_lists_is_what_the_writes_built() {
+        let mut db = Connection::open_in_memory().unwrap();
+        crate::storage::migrate(&mut db, 0).unwrap();
+        // Lists without their devices' rows: only the lists matter here.
+        db.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        let lists: &[(u64, &[i64])] = &[
+            (1, &[10, 11, 12]),
+            (63, &[11]),
+            (64, &[12, 13]),
+            (511, &[10]),
+            (512, &[10, 14]),
+            (1000, &[11]),
+        ];
+        let mut links = LinkChanges::default();
+        for (device, ids) in lists {
+            let entries: Vec<Installed> =
+                ids.iter().map(|id| Installed { software_id: *id, source: 1, install_day: 0 }).collect();
+            db.execute(
+                "INSERT INTO device_sections (device_id, section, hash, content, changed_at) VALUES (?1, ?2, x'00', ?3, 0)",
+                params![device, crate::storage::codes::section_code(Section::Software), pack(&entries)],
+            )
+            .unwrap();
+            for id in *ids {
+                links.set(*id, device_block(*device));
+            }
+        }
+        links.write(&db).unwrap();
+        let written = link_rows(&db);
+        assert_eq!(
+            written,
+            vec![
+                (0, 10, vec![1, 511]),
+                (0, 11, vec![1, 63]),
+                (0, 12, vec![1, 64]),
+                (0, 13, vec![64]),
+                (1, 10, vec![512]),
+                (1, 11, vec![1000]),
+                (1, 14, vec![512]),
+            ]
+        );
+        // Bits and rows the lists do not hold, in both blocks.
+        db.execute_batch(
+            "UPDATE software_devices SET w0 = w0 | 4, w7 = 0 WHERE block = 0; \
+             INSERT INTO software_devices (block, software_id, w3) VALUES (1, 99, 8); \
+             DELETE FROM software_devices WHERE block = 1 AND software_id = 11;",
+        )
+        .unwrap();
+        // Only the noted block is rebuilt.
+        note_pending(&db, &[1]).unwrap();
+        assert_eq!(repair_pending(&db).unwrap(), vec![1]);
+        let rows = link_rows(&db);
+        assert_eq!(rows[4..], written[4..], "block 1 as written");
+        assert_ne!(rows[..4], written[..4], "block 0 still damaged");
+        assert_eq!(repair_pending(&db).unwrap(), Vec::<i64>::new(), "nothing left pending");
+        rebuild_block(&db, 0).unwrap();
+        assert_eq!(link_rows(&db), written);
+        // A list that cannot be read leaves its device out, not the block.
+        db.execute("UPDATE device_sections SET content = x'05' WHERE device_id = 64", []).unwrap();
+        rebuild_block(&db, 0).unwrap();
+        assert_eq!(link_rows(&db)[..3], [(0, 10, vec![1, 511]), (0, 11, vec![1, 63]), (0, 12, vec![1])]);
     }
 
     #[test]

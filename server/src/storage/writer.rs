@@ -47,7 +47,9 @@ pub const GATHER: Duration = Duration::from_millis(25);
 /// Dropped whenever a transaction rolls back, since it may then be wrong.
 pub trait WriterState: Default + Send + 'static {
     /// The transaction's shared writes; a failure rolls the transaction back.
-    fn before_commit(&mut self, _connection: &Connection) -> Result<(), StorageError> {
+    /// `more_waiting`: jobs are queued for the next transaction, which may
+    /// then write what this one can put off.
+    fn before_commit(&mut self, _connection: &Connection, _more_waiting: bool) -> Result<(), StorageError> {
         Ok(())
     }
 }
@@ -220,7 +222,7 @@ fn run<C: WriterState>(
         let started = Instant::now();
         let jobs = batch.len();
         last = Some((started, jobs));
-        commit_batch(&connection, &mut cache, batch);
+        commit_batch(&connection, &mut cache, batch, &stats.queue_depth);
         let elapsed = started.elapsed();
         stats.transactions.fetch_add(1, Ordering::Relaxed);
         stats.jobs.fetch_add(jobs as u64, Ordering::Relaxed);
@@ -236,7 +238,12 @@ fn run<C: WriterState>(
 /// (or failed). When a job fails, or the shared writes or the commit of a
 /// batch of several jobs fail, the batch is rolled back and every job runs
 /// again alone.
-fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batch: Vec<Work<C>>) {
+fn commit_batch<C: WriterState>(
+    connection: &Connection,
+    cache: &mut C,
+    mut batch: Vec<Work<C>>,
+    queue_depth: &AtomicUsize,
+) {
     if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, "cannot begin a write transaction");
         for job in batch {
@@ -249,7 +256,7 @@ fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batc
         all_ok &= job.run(connection, cache);
     }
     if all_ok {
-        let committed = commit(connection, cache);
+        let committed = commit(connection, cache, queue_depth.load(Ordering::Relaxed) > 0);
         if committed.is_ok() || batch.len() == 1 {
             for job in batch {
                 job.finish(committed.clone());
@@ -272,7 +279,7 @@ fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batc
     tracing::warn!(jobs = batch.len(), "a batch failed; running its jobs one by one");
     for mut job in batch {
         let committed = match connection.execute_batch("BEGIN IMMEDIATE") {
-            Ok(()) if job.run(connection, cache) => commit(connection, cache),
+            Ok(()) if job.run(connection, cache) => commit(connection, cache, false),
             Ok(()) => {
                 // The job's own error is its answer; its partial writes go.
                 let _ = connection.execute_batch("ROLLBACK");
@@ -285,8 +292,8 @@ fn commit_batch<C: WriterState>(connection: &Connection, cache: &mut C, mut batc
     }
 }
 
-fn commit<C: WriterState>(connection: &Connection, cache: &mut C) -> Result<(), String> {
-    let committed = match cache.before_commit(connection) {
+fn commit<C: WriterState>(connection: &Connection, cache: &mut C, more_waiting: bool) -> Result<(), String> {
+    let committed = match cache.before_commit(connection, more_waiting) {
         Ok(()) => connection.execute_batch("COMMIT").map_err(|error| error.to_string()),
         Err(error) => Err(error.to_string()),
     };
@@ -351,7 +358,7 @@ mod tests {
     }
 
     impl WriterState for Transactions {
-        fn before_commit(&mut self, _: &Connection) -> Result<(), StorageError> {
+        fn before_commit(&mut self, _: &Connection, _: bool) -> Result<(), StorageError> {
             self.committed += 1;
             Ok(())
         }
@@ -395,6 +402,49 @@ mod tests {
         assert_eq!(second.blocking_recv().unwrap().unwrap(), first, "gathered into one transaction");
     }
 
+    /// Records what each commit was told of the queue.
+    #[derive(Default)]
+    struct Waiting {
+        told: Vec<bool>,
+    }
+
+    impl WriterState for Waiting {
+        fn before_commit(&mut self, _: &Connection, more_waiting: bool) -> Result<(), StorageError> {
+            self.told.push(more_waiting);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_commit_knows_whether_jobs_wait_for_the_next_transaction() {
+        let writer: Writer<Waiting> =
+            Writer::start_gathering(Connection::open_in_memory().unwrap(), 16, Duration::ZERO);
+        let told = || |_: &Connection, w: &mut Waiting| Ok(w.told.clone());
+        assert_eq!(writer.submit_blocking(told()).unwrap(), Vec::<bool>::new());
+        // A job queued while another runs: that one's commit is told.
+        let (started_tx, started_rx) = mpsc::channel();
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = std::sync::Mutex::new(Some(release_rx));
+        let _held = writer
+            .try_submit(move |_, _: &mut Waiting| {
+                let _ = started_tx.send(());
+                if let Some(release) = release_rx.lock().unwrap().take() {
+                    let _ = release.recv();
+                }
+                Ok(())
+            })
+            .unwrap();
+        started_rx.recv().unwrap();
+        let queued = writer.try_submit(told()).unwrap();
+        drop(release_tx);
+        assert_eq!(queued.blocking_recv().unwrap().unwrap(), vec![false, true]);
+        assert_eq!(
+            writer.submit_blocking(told()).unwrap(),
+            vec![false, true, false],
+            "nothing queued after it"
+        );
+    }
+
     #[test]
     fn a_failed_job_rolls_its_batch_back_and_the_state_with_it() {
         let writer = writer();
@@ -434,7 +484,7 @@ mod tests {
     static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
     impl WriterState for FailsOnce {
-        fn before_commit(&mut self, _: &Connection) -> Result<(), StorageError> {
+        fn before_commit(&mut self, _: &Connection, _: bool) -> Result<(), StorageError> {
             if FAILED.swap(true, Ordering::SeqCst) {
                 Ok(())
             } else {
