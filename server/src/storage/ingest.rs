@@ -11,7 +11,7 @@ use parc_model::{DeviceSummary, Inventory, Section};
 use parc_proto::convert::{PackageRef, SoftwareColumns};
 use parc_proto::sections::section_bytes;
 use rusqlite::{params, Connection, OptionalExtension};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// Catalogue ids by (name, version, publisher, architecture): most packages
@@ -81,9 +81,6 @@ pub struct IngestState {
     pub held: HeldCache,
     /// When `links` began to hold changes of a committed transaction.
     links_held_since: Option<Instant>,
-    /// Blocks noted in `link_pending`, by this writer since it last wrote
-    /// its links.
-    noted_blocks: HashSet<i64>,
     /// False in a fresh state: changes an earlier state held may be lost,
     /// and the blocks they were noted in must be rebuilt.
     repaired: bool,
@@ -108,16 +105,14 @@ impl super::writer::WriterState for IngestState {
             return Ok(());
         }
         let held_since = *self.links_held_since.get_or_insert_with(Instant::now);
+        let blocks = self.links.blocks();
         if write_links_now(more_waiting, self.links.len(), held_since.elapsed()) {
             self.links.write(connection)?;
-            if !self.noted_blocks.is_empty() {
-                super::software::clear_pending(connection)?;
-                self.noted_blocks.clear();
-            }
+            super::software::forget_pending(connection, &blocks)?;
             self.links_held_since = None;
         } else {
-            let mut blocks = self.links.take_touched_blocks();
-            blocks.retain(|block| self.noted_blocks.insert(*block));
+            // Every block held, not only this transaction's: another process
+            // may have rebuilt and forgotten them meanwhile.
             super::software::note_pending(connection, &blocks)?;
         }
         Ok(())
@@ -622,6 +617,29 @@ mod held_link_tests {
         assert_eq!(holders(&db, "Zoom"), vec![2]);
         assert_eq!(holders(&db, "Notes"), vec![1]);
         assert_eq!(pending(&db), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn another_process_rebuilding_the_held_blocks_loses_nothing_the_server_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, server) = fleet(dir.path());
+        let mut held = IngestState::default();
+        report(&server, &mut held, "key-a", 1, &["Firefox"], true);
+        // An admin command opens the database: its writer's first
+        // transaction rebuilds block 0 and forgets it.
+        let admin = Connection::open(&path).unwrap();
+        let mut fresh = IngestState::default();
+        admin.execute_batch("BEGIN IMMEDIATE").unwrap();
+        fresh.before_commit(&admin, false).unwrap();
+        admin.execute_batch("COMMIT").unwrap();
+        assert_eq!(holders(&admin, "Firefox"), vec![1], "the rebuild has what the server holds");
+        assert_eq!(pending(&admin), Vec::<i64>::new());
+        // The server holds one more change to that block, then dies.
+        report(&server, &mut held, "key-b", 1, &["Zoom"], true);
+        assert_eq!(pending(&server), vec![0], "noted again");
+        drop((held, server, admin));
+        let storage = Storage::open(&path).unwrap();
+        assert_eq!(storage.software_holders("Zoom").unwrap().len(), 1);
     }
 
     #[test]

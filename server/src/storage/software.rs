@@ -201,8 +201,7 @@ fn differences(new: &[i64], old: &[i64]) -> (Vec<i64>, Vec<i64>) {
 pub struct LinkChanges {
     /// (software id, block) → the bits to set and to clear in its words.
     bits: HashMap<(i64, i64), WordChanges, FoldHash>,
-    /// The blocks `bits` has changes for, since the last
-    /// [`LinkChanges::take_touched_blocks`]; the last one apart, as the
+    /// The blocks `bits` has changes for; the last one apart, as the
     /// packages of one device all go to the same block.
     touched: HashSet<i64, FoldHash>,
     last_touched: Option<i64>,
@@ -260,10 +259,11 @@ impl LinkChanges {
         self.bits.is_empty()
     }
 
-    /// The blocks that gained changes since the last call.
-    pub(super) fn take_touched_blocks(&mut self) -> Vec<i64> {
-        self.last_touched = None;
-        self.touched.drain().collect()
+    /// The blocks with changes not yet written.
+    pub(super) fn blocks(&self) -> Vec<i64> {
+        let mut blocks: Vec<i64> = self.touched.iter().copied().collect();
+        blocks.sort_unstable();
+        blocks
     }
 
     /// Writes the merged changes and forgets them: each word ends up with
@@ -372,9 +372,12 @@ pub(super) fn note_pending(db: &Connection, blocks: &[i64]) -> Result<(), Storag
     Ok(())
 }
 
-/// Forgets the pending blocks: their changes are written.
-pub(super) fn clear_pending(db: &Connection) -> Result<(), StorageError> {
-    db.prepare_cached("DELETE FROM link_pending")?.execute([])?;
+/// Forgets pending blocks: their changes are written.
+pub(super) fn forget_pending(db: &Connection, blocks: &[i64]) -> Result<(), StorageError> {
+    let mut delete = db.prepare_cached("DELETE FROM link_pending WHERE block = ?1")?;
+    for block in blocks {
+        delete.execute([block])?;
+    }
     Ok(())
 }
 
@@ -382,6 +385,11 @@ pub(super) fn clear_pending(db: &Connection) -> Result<(), StorageError> {
 /// of their devices, and forgets them: after a crash, or when the writer
 /// lost the changes it held (a rolled-back transaction). Returns the
 /// blocks rebuilt.
+///
+/// Safe while another process's writer holds changes for these blocks
+/// (an admin command opening the database under a busy server): a rebuild
+/// reads every committed list, so what that writer holds is in it, and that
+/// writer notes every block it holds again in each transaction that defers.
 pub(super) fn repair_pending(db: &Connection) -> Result<Vec<i64>, StorageError> {
     let blocks: Vec<i64> = db
         .prepare_cached("SELECT block FROM link_pending ORDER BY block")?
@@ -391,7 +399,7 @@ pub(super) fn repair_pending(db: &Connection) -> Result<Vec<i64>, StorageError> 
         rebuild_block(db, *block)?;
     }
     if !blocks.is_empty() {
-        clear_pending(db)?;
+        forget_pending(db, &blocks)?;
         tracing::info!(blocks = blocks.len(), "link table blocks rebuilt from the software sections");
     }
     Ok(blocks)

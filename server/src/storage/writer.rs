@@ -326,7 +326,7 @@ mod tests {
 
     /// Holds the writer thread in a job until the returned sender is
     /// dropped, so that what is queued meanwhile goes in one batch.
-    fn hold(writer: &Writer<Seen>) -> mpsc::Sender<()> {
+    fn hold<C: WriterState>(writer: &Writer<C>) -> mpsc::Sender<()> {
         let (started, wait_started) = mpsc::channel();
         let (release, released) = mpsc::channel::<()>();
         let released = std::sync::Mutex::new(Some(released));
@@ -375,21 +375,9 @@ mod tests {
         assert_eq!(writer.submit_blocking(which()).unwrap(), 1);
 
         // Two jobs at once (the writer busy meanwhile): load.
-        let (started_tx, started_rx) = std::sync::mpsc::channel();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let release_rx = std::sync::Mutex::new(Some(release_rx));
-        let _held = writer
-            .try_submit(move |_, _| {
-                let _ = started_tx.send(());
-                if let Some(release) = release_rx.lock().unwrap().take() {
-                    let _ = release.recv();
-                }
-                Ok(())
-            })
-            .unwrap();
-        started_rx.recv().unwrap();
+        let release = hold(&writer);
         let both = [writer.try_submit(which()).unwrap(), writer.try_submit(which()).unwrap()];
-        drop(release_tx);
+        drop(release);
         let both: Vec<u64> = both.into_iter().map(|r| r.blocking_recv().unwrap().unwrap()).collect();
         assert_eq!(both[0], both[1]);
 
@@ -422,21 +410,9 @@ mod tests {
         let told = || |_: &Connection, w: &mut Waiting| Ok(w.told.clone());
         assert_eq!(writer.submit_blocking(told()).unwrap(), Vec::<bool>::new());
         // A job queued while another runs: that one's commit is told.
-        let (started_tx, started_rx) = mpsc::channel();
-        let (release_tx, release_rx) = mpsc::channel::<()>();
-        let release_rx = std::sync::Mutex::new(Some(release_rx));
-        let _held = writer
-            .try_submit(move |_, _: &mut Waiting| {
-                let _ = started_tx.send(());
-                if let Some(release) = release_rx.lock().unwrap().take() {
-                    let _ = release.recv();
-                }
-                Ok(())
-            })
-            .unwrap();
-        started_rx.recv().unwrap();
+        let release = hold(&writer);
         let queued = writer.try_submit(told()).unwrap();
-        drop(release_tx);
+        drop(release);
         assert_eq!(queued.blocking_recv().unwrap().unwrap(), vec![false, true]);
         assert_eq!(
             writer.submit_blocking(told()).unwrap(),
