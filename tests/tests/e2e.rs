@@ -96,9 +96,12 @@ fn a_wrong_enrollment_secret_gives_one_clear_line_and_no_retries() {
         "{stderr}"
     );
     assert!(!stderr.contains("will retry"), "must not retry a refused secret:\n{stderr}");
+    // The server's log reaches the test through a pipe and a thread: wait
+    // for the refusal, and let a query's round trip bring any later line.
+    server.process.wait_for_stderr("enrollment refused");
+    assert!(devices_json(&server.url).is_empty());
     let refusals = server.process.stderr_lines().iter().filter(|l| l.contains("enrollment refused")).count();
     assert_eq!(refusals, 1, "the agent asked more than once");
-    assert!(devices_json(&server.url).is_empty());
 }
 
 #[test]
