@@ -4,7 +4,7 @@
 
 use super::codes::{change_kind_code, section_code};
 use super::held::{HeldCache, HeldSection};
-use super::software::LinkChanges;
+use super::links::{HeldLinks, LinkChanges};
 use super::{HeldSections, Report, ReportOutcome, StorageError, SUMMARY_COLUMNS, SUMMARY_COLUMN_COUNT};
 use parc_model::history::{diff_section, is_tracked, Change};
 use parc_model::{DeviceSummary, Inventory, Section};
@@ -12,7 +12,6 @@ use parc_proto::convert::{PackageRef, SoftwareColumns};
 use parc_proto::sections::section_bytes;
 use rusqlite::{params, Connection, OptionalExtension};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 /// Catalogue ids by (name, version, publisher, architecture): most packages
 /// of a report are already in the catalogue, and a lookup in memory saves a
@@ -75,47 +74,13 @@ impl std::hash::Hasher for KeyIsHash {
 #[derive(Default)]
 pub struct IngestState {
     pub catalogue: Catalogue,
-    /// Link-table changes not yet written: this transaction's, and under
-    /// load those of earlier ones, whose blocks are in `link_pending`.
-    pub links: LinkChanges,
+    pub links: HeldLinks,
     pub held: HeldCache,
-    /// When `links` began to hold changes of a committed transaction.
-    links_held_since: Option<Instant>,
-    /// False in a fresh state: changes an earlier state held may be lost,
-    /// and the blocks they were noted in must be rebuilt.
-    repaired: bool,
 }
-
-/// Under load, link-table changes are merged in memory across transactions
-/// for at most this long (or this many rows) before they are written. The
-/// link table is the largest write of a full report, and the reports of
-/// consecutive transactions share most of its rows: merged over a second, a
-/// row is written once instead of once per transaction. "Who has this
-/// package" may lag this much behind the reports while agents queue up.
-pub const LINKS_HELD_AT_MOST: Duration = Duration::from_secs(2);
-const LINK_ROWS_HELD_AT_MOST: usize = 65_536;
 
 impl super::writer::WriterState for IngestState {
     fn before_commit(&mut self, connection: &Connection, more_waiting: bool) -> Result<(), StorageError> {
-        if !self.repaired {
-            super::software::repair_pending(connection)?;
-            self.repaired = true;
-        }
-        if self.links.is_empty() {
-            return Ok(());
-        }
-        let held_since = *self.links_held_since.get_or_insert_with(Instant::now);
-        let blocks = self.links.blocks();
-        if write_links_now(more_waiting, self.links.len(), held_since.elapsed()) {
-            self.links.write(connection)?;
-            super::software::forget_pending(connection, &blocks)?;
-            self.links_held_since = None;
-        } else {
-            // Every block held, not only this transaction's: another process
-            // may have rebuilt and forgotten them meanwhile.
-            super::software::note_pending(connection, &blocks)?;
-        }
-        Ok(())
+        self.links.before_commit(connection, more_waiting)
     }
 }
 
@@ -173,13 +138,6 @@ impl Catalogue {
             slot.insert(Cached { id, start, lengths: [name, version, publisher, architecture] });
         }
     }
-}
-
-/// Whether the link changes held go to the table in this transaction:
-/// always when no job waits (nothing lags behind an idle server), else once
-/// they are many or old.
-fn write_links_now(more_waiting: bool, rows: usize, held_for: Duration) -> bool {
-    !more_waiting || rows >= LINK_ROWS_HELD_AT_MOST || held_for >= LINKS_HELD_AT_MOST
 }
 
 pub(super) fn record_report(
@@ -247,7 +205,7 @@ pub(super) fn record_report(
             super::software::write(
                 db,
                 &mut state.catalogue,
-                &mut state.links,
+                &mut state.links.changes,
                 device_id,
                 packages,
                 before.as_deref(),
@@ -495,169 +453,5 @@ mod catalogue_tests {
         let bar = forged.id(&db, &package("libbar", "2")).unwrap();
         assert_ne!(bar, 7);
         assert_eq!(forged.ids[&hash].id, 7, "the slot keeps its first owner");
-    }
-}
-
-#[cfg(test)]
-mod held_link_tests {
-    use super::*;
-    use crate::storage::writer::WriterState;
-    use crate::storage::Storage;
-    use parc_model::SoftwarePackage;
-    use std::path::{Path, PathBuf};
-
-    #[test]
-    fn links_wait_only_while_jobs_wait_and_never_long_or_many() {
-        let now = Duration::ZERO;
-        assert!(write_links_now(false, 1, now), "an idle writer writes them");
-        assert!(!write_links_now(true, 1, now));
-        assert!(!write_links_now(
-            true,
-            LINK_ROWS_HELD_AT_MOST - 1,
-            LINKS_HELD_AT_MOST - Duration::from_millis(1)
-        ));
-        assert!(write_links_now(true, LINK_ROWS_HELD_AT_MOST, now));
-        assert!(write_links_now(true, 1, LINKS_HELD_AT_MOST));
-    }
-
-    /// A database with two enrolled devices, "key-a" (id 1) and "key-b" (id
-    /// 2), and a connection set up as the writer's.
-    fn fleet(dir: &Path) -> (PathBuf, Connection) {
-        let path = dir.join("parc.db");
-        {
-            let storage = Storage::open(&path).unwrap();
-            assert_eq!(storage.enroll("a", "PC-A", "key-a", 10).unwrap(), 1);
-            assert_eq!(storage.enroll("b", "PC-B", "key-b", 10).unwrap(), 2);
-        }
-        let db = Connection::open(&path).unwrap();
-        db.pragma_update(None, "foreign_keys", "ON").unwrap();
-        (path, db)
-    }
-
-    /// Stores a full report with these packages in a transaction of its
-    /// own, as the writer would with `more_waiting` jobs queued or not.
-    fn report(
-        db: &Connection,
-        state: &mut IngestState,
-        key: &str,
-        sequence: u64,
-        names: &[&str],
-        more_waiting: bool,
-    ) {
-        let software = names
-            .iter()
-            .map(|name| SoftwarePackage {
-                name: name.to_string(),
-                version: "1.0".into(),
-                publisher: "Editor".into(),
-                architecture: "x64".into(),
-                ..SoftwarePackage::default()
-            })
-            .collect();
-        let inventory = Inventory { software: Some(software), ..Inventory::default() };
-        db.execute_batch("BEGIN IMMEDIATE").unwrap();
-        let stored = record_report(db, state, &Report::full(key, sequence, inventory, 100 + sequence as i64));
-        assert!(matches!(stored, Ok(ReportOutcome::Stored { .. })), "{stored:?}");
-        state.before_commit(db, more_waiting).unwrap();
-        db.execute_batch("COMMIT").unwrap();
-    }
-
-    fn holders(db: &Connection, name: &str) -> Vec<u64> {
-        let found = super::super::software::devices_with(db, name).unwrap();
-        found.into_iter().map(|(id, _)| id).collect()
-    }
-
-    fn pending(db: &Connection) -> Vec<i64> {
-        let mut statement = db.prepare("SELECT block FROM link_pending ORDER BY block").unwrap();
-        let blocks = statement.query_map([], |row| row.get(0)).unwrap();
-        blocks.collect::<Result<_, _>>().unwrap()
-    }
-
-    #[test]
-    fn under_load_link_changes_wait_in_memory_until_the_queue_empties() {
-        let dir = tempfile::tempdir().unwrap();
-        let (_, db) = fleet(dir.path());
-        let mut state = IngestState::default();
-        report(&db, &mut state, "key-a", 1, &["Firefox", "Notes"], true);
-        assert_eq!(holders(&db, "Firefox"), Vec::<u64>::new(), "held in memory");
-        assert_eq!(pending(&db), vec![0], "and its block noted, in the same transaction");
-        report(&db, &mut state, "key-b", 1, &["Notes", "Zoom"], true);
-        assert_eq!(holders(&db, "Notes"), Vec::<u64>::new());
-        // The queue empties: everything held is written, merged.
-        report(&db, &mut state, "key-a", 2, &["Firefox"], false);
-        assert_eq!(holders(&db, "Firefox"), vec![1]);
-        assert_eq!(holders(&db, "Notes"), vec![2], "device 1 lost it in its second report");
-        assert_eq!(holders(&db, "Zoom"), vec![2]);
-        assert_eq!(pending(&db), Vec::<i64>::new());
-
-        // Held too long: written even with jobs waiting.
-        report(&db, &mut state, "key-b", 2, &["Zoom", "Teams"], true);
-        assert_eq!(holders(&db, "Teams"), Vec::<u64>::new());
-        state.links_held_since = Some(Instant::now() - LINKS_HELD_AT_MOST);
-        report(&db, &mut state, "key-a", 3, &["Firefox", "Teams"], true);
-        assert_eq!(holders(&db, "Teams"), vec![1, 2]);
-        assert_eq!(holders(&db, "Notes"), Vec::<u64>::new());
-        assert_eq!(pending(&db), Vec::<i64>::new());
-    }
-
-    #[test]
-    fn changes_a_lost_state_held_are_rebuilt_from_the_software_sections() {
-        let dir = tempfile::tempdir().unwrap();
-        let (_, db) = fleet(dir.path());
-        let mut lost = IngestState::default();
-        report(&db, &mut lost, "key-a", 1, &["Firefox", "Notes"], true);
-        report(&db, &mut lost, "key-b", 1, &["Notes", "Zoom"], true);
-        drop(lost); // as a rolled-back transaction drops the writer's state
-        let mut fresh = IngestState::default();
-        report(&db, &mut fresh, "key-b", 2, &["Zoom"], true);
-        assert_eq!(holders(&db, "Firefox"), vec![1], "rebuilt");
-        assert_eq!(holders(&db, "Notes"), vec![1]);
-        assert_eq!(pending(&db), vec![0], "the new report's change is held, its block noted again");
-        report(&db, &mut fresh, "key-a", 2, &["Firefox", "Notes"], false);
-        assert_eq!(holders(&db, "Zoom"), vec![2]);
-        assert_eq!(holders(&db, "Notes"), vec![1]);
-        assert_eq!(pending(&db), Vec::<i64>::new());
-    }
-
-    #[test]
-    fn another_process_rebuilding_the_held_blocks_loses_nothing_the_server_holds() {
-        let dir = tempfile::tempdir().unwrap();
-        let (path, server) = fleet(dir.path());
-        let mut held = IngestState::default();
-        report(&server, &mut held, "key-a", 1, &["Firefox"], true);
-        // An admin command opens the database: its writer's first
-        // transaction rebuilds block 0 and forgets it.
-        let admin = Connection::open(&path).unwrap();
-        let mut fresh = IngestState::default();
-        admin.execute_batch("BEGIN IMMEDIATE").unwrap();
-        fresh.before_commit(&admin, false).unwrap();
-        admin.execute_batch("COMMIT").unwrap();
-        assert_eq!(holders(&admin, "Firefox"), vec![1], "the rebuild has what the server holds");
-        assert_eq!(pending(&admin), Vec::<i64>::new());
-        // The server holds one more change to that block, then dies.
-        report(&server, &mut held, "key-b", 1, &["Zoom"], true);
-        assert_eq!(pending(&server), vec![0], "noted again");
-        drop((held, server, admin));
-        let storage = Storage::open(&path).unwrap();
-        assert_eq!(storage.software_holders("Zoom").unwrap().len(), 1);
-    }
-
-    #[test]
-    fn a_crash_with_link_changes_in_memory_is_repaired_when_the_database_opens() {
-        let dir = tempfile::tempdir().unwrap();
-        let (path, db) = fleet(dir.path());
-        let mut state = IngestState::default();
-        report(&db, &mut state, "key-a", 1, &["Firefox"], true);
-        report(&db, &mut state, "key-b", 1, &["Firefox", "Zoom"], true);
-        assert_eq!(holders(&db, "Firefox"), Vec::<u64>::new());
-        drop((state, db)); // the process dies
-
-        let storage = Storage::open(&path).unwrap();
-        let firefox: Vec<u64> =
-            storage.software_holders("Firefox").unwrap().into_iter().map(|(id, _)| id).collect();
-        assert_eq!(firefox, vec![1, 2]);
-        assert_eq!(storage.software_holders("Zoom").unwrap().len(), 1);
-        drop(storage);
-        assert_eq!(pending(&Connection::open(&path).unwrap()), Vec::<i64>::new());
     }
 }

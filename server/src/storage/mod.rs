@@ -16,6 +16,7 @@ mod backup;
 mod codes;
 mod held;
 mod ingest;
+mod links;
 mod migrations;
 pub mod query;
 mod read;
@@ -306,7 +307,7 @@ impl Storage {
         // Link-table changes a stopped writer held in memory (a crash under
         // load): rebuilt before anyone reads.
         let repair = writer.transaction()?;
-        software::repair_pending(&repair)?;
+        links::repair_pending(&repair)?;
         repair.commit()?;
 
         let reader = Connection::open_with_flags(

@@ -7,7 +7,7 @@
 //! Values are always bound as parameters (`?N`), never pasted into the
 //! statement: the text of the SQL depends only on the shape of the query.
 
-use super::software::BLOCK_DEVICES;
+use super::links::BLOCK_DEVICES;
 use parc_query::{Chassis, CmpOp, Filter, NumberField, NumberTest, Query, Term, TextField, WaveTest};
 
 /// A value bound to a placeholder.

@@ -112,17 +112,17 @@ impl Storage {
             let mut names: HashMap<u64, Vec<String>> = HashMap::new();
             let mut catalogue =
                 db.prepare_cached("SELECT id, name FROM software WHERE instr(lower(name), lower(?1)) > 0")?;
-            let mut holders = db.prepare_cached(super::software::HOLDERS_OF_PACKAGE)?;
+            let mut holders = db.prepare_cached(super::links::HOLDERS_OF_PACKAGE)?;
             for pattern in patterns.iter().filter(|p| !p.trim().is_empty()) {
                 let packages = catalogue
                     .query_map([pattern], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))?
                     .collect::<Result<Vec<_>, _>>()?;
                 for (id, name) in packages {
                     for row in holders.query_map([id], |row| {
-                        Ok((row.get::<_, i64>(0)?, super::software::row_words(row, 1)?))
+                        Ok((row.get::<_, i64>(0)?, super::links::row_words(row, 1)?))
                     })? {
                         let (block, words) = row?;
-                        for device in super::software::block_devices(block, words) {
+                        for device in super::links::block_devices(block, words) {
                             let list = names.entry(device).or_default();
                             if !list.contains(&name) {
                                 list.push(name.clone());

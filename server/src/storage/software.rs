@@ -1,20 +1,20 @@
 //! A device's software: catalogue ids packed in the device's software
-//! section, and the link table `software_devices` that answers "who has
-//! Lotus Notes": for each package, bitmaps of the devices that have it, by
-//! blocks of 512 device ids in eight 64-bit words (see migration 10).
+//! section, from which the link table `software_devices` that answers "who
+//! has Lotus Notes" is derived (storage/links.rs).
 //!
 //! The packed list (5 to 6 bytes a package) holds what is per device: the
 //! catalogue id, where the agent found the package and when it was
 //! installed. The link table holds only what a fleet-wide question needs.
-//! Both are written by the writer only, in the same transaction.
+//! Both are written by the writer only.
 
 use super::codes::{source_code, source_from_code};
 use super::ingest::Catalogue;
+use super::links::{block_devices, device_block, row_words, LinkChanges, HOLDERS_OF_PACKAGE, WORD_COLUMNS};
 use super::StorageError;
 use parc_model::history::{diff_section, Change};
 use parc_model::{civil, Inventory, Section, SoftwarePackage};
 use parc_proto::convert::SoftwareColumns;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::Connection;
 use std::collections::{HashMap, HashSet};
 
 /// One installed package of one device.
@@ -166,7 +166,7 @@ pub(super) fn write(
 type FoldHash = foldhash::fast::RandomState;
 
 /// The distinct ids of entries sorted by id.
-fn sorted_ids(entries: &[Installed]) -> Vec<i64> {
+pub(super) fn sorted_ids(entries: &[Installed]) -> Vec<i64> {
     let mut ids: Vec<i64> = entries.iter().map(|e| e.software_id).collect();
     ids.dedup();
     ids
@@ -189,293 +189,6 @@ fn differences(new: &[i64], old: &[i64]) -> (Vec<i64>, Vec<i64>) {
             (None, None) => return (added, removed),
         }
     }
-}
-
-/// The link table's changes in the transaction under way, merged by
-/// (package, block). The reports of one transaction come mostly from
-/// devices enrolled together, whose ids share blocks, and share most of
-/// their packages: merged, a batch of 512 reports of 400 packages writes a
-/// few thousand rows instead of 200,000. Writing them in the table's key
-/// order visits each page once.
-#[derive(Debug, Default)]
-pub struct LinkChanges {
-    /// (software id, block) → the bits to set and to clear in its words.
-    bits: HashMap<(i64, i64), WordChanges, FoldHash>,
-    /// The blocks `bits` has changes for; the last one apart, as the
-    /// packages of one device all go to the same block.
-    touched: HashSet<i64, FoldHash>,
-    last_touched: Option<i64>,
-}
-
-/// Bits to set and to clear in the eight words of one link-table row.
-#[derive(Debug, Default, Clone, Copy)]
-struct WordChanges {
-    set: [i64; WORDS],
-    clear: [i64; WORDS],
-}
-
-/// Devices per link-table row: eight 64-bit words.
-pub(super) const BLOCK_DEVICES: u64 = 512;
-const WORDS: usize = 8;
-
-/// Where a device's bit is in the link table.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct LinkBit {
-    pub block: i64,
-    pub word: usize,
-    pub bit: i64,
-}
-
-impl LinkChanges {
-    /// Later calls win over earlier ones for the same bit, as the reports
-    /// of one device come in order.
-    pub fn set(&mut self, software_id: i64, place: LinkBit) {
-        self.touch(place.block);
-        let changes = self.bits.entry((software_id, place.block)).or_default();
-        changes.set[place.word] |= place.bit;
-        changes.clear[place.word] &= !place.bit;
-    }
-
-    pub fn clear(&mut self, software_id: i64, place: LinkBit) {
-        self.touch(place.block);
-        let changes = self.bits.entry((software_id, place.block)).or_default();
-        changes.set[place.word] &= !place.bit;
-        changes.clear[place.word] |= place.bit;
-    }
-
-    fn touch(&mut self, block: i64) {
-        if self.last_touched != Some(block) {
-            self.touched.insert(block);
-            self.last_touched = Some(block);
-        }
-    }
-
-    /// The rows with changes not yet written.
-    pub fn len(&self) -> usize {
-        self.bits.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.bits.is_empty()
-    }
-
-    /// The blocks with changes not yet written.
-    pub(super) fn blocks(&self) -> Vec<i64> {
-        let mut blocks: Vec<i64> = self.touched.iter().copied().collect();
-        blocks.sort_unstable();
-        blocks
-    }
-
-    /// Writes the merged changes and forgets them: each word ends up with
-    /// `(word & !clear) | set`, and a row goes when no device is left.
-    /// A statement per row: a statement that changes many rows keeps a
-    /// journal of every page it touches, which costs more than the
-    /// statements saved.
-    pub(super) fn write(&mut self, db: &Connection) -> Result<(), StorageError> {
-        self.touched.clear();
-        self.last_touched = None;
-        if self.bits.is_empty() {
-            return Ok(());
-        }
-        let mut changes: Vec<_> = self.bits.drain().collect();
-        // The table's key order: (block, package).
-        changes.sort_unstable_by_key(|((software_id, block), _)| (*block, *software_id));
-        let mut upsert = db.prepare_cached(
-            "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (block, software_id) DO UPDATE SET \
-             w0 = (w0 & ~?11) | excluded.w0, w1 = (w1 & ~?12) | excluded.w1, \
-             w2 = (w2 & ~?13) | excluded.w2, w3 = (w3 & ~?14) | excluded.w3, \
-             w4 = (w4 & ~?15) | excluded.w4, w5 = (w5 & ~?16) | excluded.w5, \
-             w6 = (w6 & ~?17) | excluded.w6, w7 = (w7 & ~?18) | excluded.w7",
-        )?;
-        // Most rows only gain devices (a full report, a package installed):
-        // ten parameters and an OR per word rather than eighteen and a mask.
-        let mut add = db.prepare_cached(
-            "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (block, software_id) DO UPDATE SET \
-             w0 = w0 | excluded.w0, w1 = w1 | excluded.w1, w2 = w2 | excluded.w2, w3 = w3 | excluded.w3, \
-             w4 = w4 | excluded.w4, w5 = w5 | excluded.w5, w6 = w6 | excluded.w6, w7 = w7 | excluded.w7",
-        )?;
-        let mut unset = db.prepare_cached(
-            "UPDATE software_devices SET w0 = w0 & ~?3, w1 = w1 & ~?4, w2 = w2 & ~?5, w3 = w3 & ~?6, \
-             w4 = w4 & ~?7, w5 = w5 & ~?8, w6 = w6 & ~?9, w7 = w7 & ~?10 \
-             WHERE block = ?1 AND software_id = ?2 RETURNING w0 | w1 | w2 | w3 | w4 | w5 | w6 | w7",
-        )?;
-        let mut delete =
-            db.prepare_cached("DELETE FROM software_devices WHERE block = ?1 AND software_id = ?2")?;
-        for ((software_id, block), WordChanges { set, clear }) in changes {
-            let sets = set.iter().any(|word| *word != 0);
-            let clears = clear.iter().any(|word| *word != 0);
-            if sets && !clears {
-                let [s0, s1, s2, s3, s4, s5, s6, s7] = set;
-                add.execute(params![block, software_id, s0, s1, s2, s3, s4, s5, s6, s7])?;
-            } else if sets {
-                let [s0, s1, s2, s3, s4, s5, s6, s7] = set;
-                let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
-                upsert.execute(params![
-                    block,
-                    software_id,
-                    s0,
-                    s1,
-                    s2,
-                    s3,
-                    s4,
-                    s5,
-                    s6,
-                    s7,
-                    c0,
-                    c1,
-                    c2,
-                    c3,
-                    c4,
-                    c5,
-                    c6,
-                    c7
-                ])?;
-            } else if clears {
-                let [c0, c1, c2, c3, c4, c5, c6, c7] = clear;
-                let left: Option<i64> = unset
-                    .query_row(params![block, software_id, c0, c1, c2, c3, c4, c5, c6, c7], |row| row.get(0))
-                    .optional()?;
-                if left == Some(0) {
-                    delete.execute(params![block, software_id])?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Writes the bits to set in the table's first form, one 64-bit row per
-    /// block of 64 devices: for migration 2, which runs before migration 10
-    /// gave the table its words (and then converts these rows).
-    pub(super) fn write_as_blocks_of_64(&mut self, db: &Connection) -> Result<(), StorageError> {
-        let mut upsert = db.prepare(
-            "INSERT INTO software_devices (block, software_id, devices) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (block, software_id) DO UPDATE SET devices = devices | excluded.devices",
-        )?;
-        for ((software_id, block), changes) in self.bits.drain() {
-            for (word, bits) in changes.set.into_iter().enumerate().filter(|(_, bits)| *bits != 0) {
-                upsert.execute(params![block * WORDS as i64 + word as i64, software_id, bits])?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Notes in `link_pending` blocks whose changes stay in the writer's
-/// memory past this transaction.
-pub(super) fn note_pending(db: &Connection, blocks: &[i64]) -> Result<(), StorageError> {
-    let mut insert = db.prepare_cached("INSERT OR IGNORE INTO link_pending (block) VALUES (?1)")?;
-    for block in blocks {
-        insert.execute([block])?;
-    }
-    Ok(())
-}
-
-/// Forgets pending blocks: their changes are written.
-pub(super) fn forget_pending(db: &Connection, blocks: &[i64]) -> Result<(), StorageError> {
-    let mut delete = db.prepare_cached("DELETE FROM link_pending WHERE block = ?1")?;
-    for block in blocks {
-        delete.execute([block])?;
-    }
-    Ok(())
-}
-
-/// Rebuilds the blocks noted in `link_pending` from the software sections
-/// of their devices, and forgets them: after a crash, or when the writer
-/// lost the changes it held (a rolled-back transaction). Returns the
-/// blocks rebuilt.
-///
-/// Safe while another process's writer holds changes for these blocks
-/// (an admin command opening the database under a busy server): a rebuild
-/// reads every committed list, so what that writer holds is in it, and that
-/// writer notes every block it holds again in each transaction that defers.
-pub(super) fn repair_pending(db: &Connection) -> Result<Vec<i64>, StorageError> {
-    let blocks: Vec<i64> = db
-        .prepare_cached("SELECT block FROM link_pending ORDER BY block")?
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    for block in &blocks {
-        rebuild_block(db, *block)?;
-    }
-    if !blocks.is_empty() {
-        forget_pending(db, &blocks)?;
-        tracing::info!(blocks = blocks.len(), "link table blocks rebuilt from the software sections");
-    }
-    Ok(blocks)
-}
-
-/// Rewrites one block's rows of the link table from the packed software
-/// lists of its 512 devices, the truth the table is derived from.
-pub(super) fn rebuild_block(db: &Connection, block: i64) -> Result<(), StorageError> {
-    let first = block.saturating_mul(BLOCK_DEVICES as i64);
-    let mut words: std::collections::BTreeMap<i64, [i64; WORDS]> = std::collections::BTreeMap::new();
-    let mut lists = db.prepare_cached(
-        "SELECT device_id, content FROM device_sections \
-         WHERE device_id >= ?1 AND device_id < ?2 AND section = ?3 AND content IS NOT NULL",
-    )?;
-    let rows = lists.query_map(
-        params![
-            first,
-            first.saturating_add(BLOCK_DEVICES as i64),
-            super::codes::section_code(Section::Software)
-        ],
-        |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Vec<u8>>(1)?)),
-    )?;
-    for row in rows {
-        let (device_id, packed) = row?;
-        let Some(entries) = unpack(&packed) else {
-            // Its list cannot be read, so it has no package to link: the
-            // device's page says its inventory is damaged.
-            tracing::warn!(device_id, "stored software list cannot be unpacked; left out of the link table");
-            continue;
-        };
-        let place = device_block(u64::try_from(device_id).unwrap_or(0));
-        for software_id in sorted_ids(&entries) {
-            words.entry(software_id).or_default()[place.word] |= place.bit;
-        }
-    }
-    db.prepare_cached("DELETE FROM software_devices WHERE block = ?1")?.execute([block])?;
-    let mut insert = db.prepare_cached(
-        "INSERT INTO software_devices (block, software_id, w0, w1, w2, w3, w4, w5, w6, w7) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-    )?;
-    for (software_id, [w0, w1, w2, w3, w4, w5, w6, w7]) in words {
-        insert.execute(params![block, software_id, w0, w1, w2, w3, w4, w5, w6, w7])?;
-    }
-    Ok(())
-}
-
-/// The link-table row of a device, its word in the row and its bit in the
-/// word.
-pub(super) fn device_block(device_id: u64) -> LinkBit {
-    LinkBit {
-        block: i64::try_from(device_id / BLOCK_DEVICES).unwrap_or(i64::MAX),
-        word: ((device_id % BLOCK_DEVICES) / 64) as usize,
-        bit: 1i64 << (device_id % 64),
-    }
-}
-
-/// The words of a link-table row, from its columns `w0`..`w7` starting at
-/// `first`.
-pub(super) fn row_words(row: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<[i64; WORDS]> {
-    let mut words = [0; WORDS];
-    for (i, word) in words.iter_mut().enumerate() {
-        *word = row.get(first + i)?;
-    }
-    Ok(words)
-}
-
-/// The link table's word columns, for a SELECT.
-pub(super) const WORD_COLUMNS: &str = "l.w0, l.w1, l.w2, l.w3, l.w4, l.w5, l.w6, l.w7";
-
-/// The devices a block's row holds.
-pub(super) fn block_devices(block: i64, words: [i64; WORDS]) -> impl Iterator<Item = u64> {
-    let base = u64::try_from(block).unwrap_or(0) * BLOCK_DEVICES;
-    words.into_iter().enumerate().flat_map(move |(word, bits)| {
-        let base = base + word as u64 * 64;
-        (0..64u64).filter(move |bit| (bits as u64) & (1 << bit) != 0).map(move |bit| base + bit)
-    })
 }
 
 /// Live devices that have any version of the package `name`, by device id.
@@ -569,15 +282,6 @@ pub(super) fn read(
     Ok(packages)
 }
 
-/// The link table's rows of one package (`?1`), block by block: a seek
-/// per block, since the table is keyed by block first. Each row: the
-/// block, then its words (read with [`row_words`] from column 1).
-pub(super) const HOLDERS_OF_PACKAGE: &str = "WITH RECURSIVE blocks (block) AS ( \
-     SELECT 0 UNION ALL SELECT block + 1 FROM blocks \
-     WHERE block < (SELECT coalesce(max(block), -1) FROM software_devices)) \
-     SELECT l.block, l.w0, l.w1, l.w2, l.w3, l.w4, l.w5, l.w6, l.w7 FROM blocks b CROSS JOIN software_devices l \
-     WHERE l.block = b.block AND l.software_id = ?1";
-
 /// A catalogue entry and the ids of the devices that have it.
 pub(super) struct PackageHolders {
     pub package: SoftwarePackage,
@@ -632,105 +336,6 @@ mod tests {
         assert_eq!(unpack(&packed), Some(entries));
         assert!(packed.len() < 400 * 7, "{} bytes", packed.len());
         assert_eq!(unpack(&pack(&[])), Some(vec![]));
-    }
-
-    #[test]
-    fn every_device_has_one_bit_in_one_block() {
-        assert_eq!(device_block(0), LinkBit { block: 0, word: 0, bit: 1 });
-        assert_eq!(device_block(63), LinkBit { block: 0, word: 0, bit: i64::MIN });
-        assert_eq!(device_block(64), LinkBit { block: 0, word: 1, bit: 1 });
-        assert_eq!(device_block(511), LinkBit { block: 0, word: 7, bit: i64::MIN });
-        assert_eq!(device_block(512), LinkBit { block: 1, word: 0, bit: 1 });
-        for id in [1u64, 63, 64, 511, 512, 1000, 99_999] {
-            let place = device_block(id);
-            let mut words = [0; WORDS];
-            words[place.word] = place.bit;
-            assert_eq!(block_devices(place.block, words).collect::<Vec<_>>(), vec![id]);
-        }
-        let mut words = [0; WORDS];
-        for id in [1030u64, 1031, 1100, 1535] {
-            let place = device_block(id);
-            assert_eq!(place.block, 2);
-            words[place.word] |= place.bit;
-        }
-        assert_eq!(block_devices(2, words).collect::<Vec<_>>(), vec![1030, 1031, 1100, 1535]);
-    }
-
-    /// Every row of the link table: (block, package, devices).
-    fn link_rows(db: &Connection) -> Vec<(i64, i64, Vec<u64>)> {
-        let mut statement = db
-            .prepare("SELECT block, software_id, w0, w1, w2, w3, w4, w5, w6, w7 FROM software_devices l ORDER BY 1, 2")
-            .unwrap();
-        let rows = statement
-            .query_map([], |row| {
-                let block: i64 = row.get(0)?;
-                Ok((block, row.get(1)?, block_devices(block, row_words(row, 2)?).collect()))
-            })
-            .unwrap();
-        rows.collect::<Result<_, _>>().unwrap()
-    }
-
-    #[test]
-    fn a_block_rebuilt_from_the_software_lists_is_what_the_writes_built() {
-        let mut db = Connection::open_in_memory().unwrap();
-        crate::storage::migrate(&mut db, 0).unwrap();
-        // Lists without their devices' rows: only the lists matter here.
-        db.pragma_update(None, "foreign_keys", "OFF").unwrap();
-        let lists: &[(u64, &[i64])] = &[
-            (1, &[10, 11, 12]),
-            (63, &[11]),
-            (64, &[12, 13]),
-            (511, &[10]),
-            (512, &[10, 14]),
-            (1000, &[11]),
-        ];
-        let mut links = LinkChanges::default();
-        for (device, ids) in lists {
-            let entries: Vec<Installed> =
-                ids.iter().map(|id| Installed { software_id: *id, source: 1, install_day: 0 }).collect();
-            db.execute(
-                "INSERT INTO device_sections (device_id, section, hash, content, changed_at) VALUES (?1, ?2, x'00', ?3, 0)",
-                params![device, crate::storage::codes::section_code(Section::Software), pack(&entries)],
-            )
-            .unwrap();
-            for id in *ids {
-                links.set(*id, device_block(*device));
-            }
-        }
-        links.write(&db).unwrap();
-        let written = link_rows(&db);
-        assert_eq!(
-            written,
-            vec![
-                (0, 10, vec![1, 511]),
-                (0, 11, vec![1, 63]),
-                (0, 12, vec![1, 64]),
-                (0, 13, vec![64]),
-                (1, 10, vec![512]),
-                (1, 11, vec![1000]),
-                (1, 14, vec![512]),
-            ]
-        );
-        // Bits and rows the lists do not hold, in both blocks.
-        db.execute_batch(
-            "UPDATE software_devices SET w0 = w0 | 4, w7 = 0 WHERE block = 0; \
-             INSERT INTO software_devices (block, software_id, w3) VALUES (1, 99, 8); \
-             DELETE FROM software_devices WHERE block = 1 AND software_id = 11;",
-        )
-        .unwrap();
-        // Only the noted block is rebuilt.
-        note_pending(&db, &[1]).unwrap();
-        assert_eq!(repair_pending(&db).unwrap(), vec![1]);
-        let rows = link_rows(&db);
-        assert_eq!(rows[4..], written[4..], "block 1 as written");
-        assert_ne!(rows[..4], written[..4], "block 0 still damaged");
-        assert_eq!(repair_pending(&db).unwrap(), Vec::<i64>::new(), "nothing left pending");
-        rebuild_block(&db, 0).unwrap();
-        assert_eq!(link_rows(&db), written);
-        // A list that cannot be read leaves its device out, not the block.
-        db.execute("UPDATE device_sections SET content = x'05' WHERE device_id = 64", []).unwrap();
-        rebuild_block(&db, 0).unwrap();
-        assert_eq!(link_rows(&db)[..3], [(0, 10, vec![1, 511]), (0, 11, vec![1, 63]), (0, 12, vec![1])]);
     }
 
     #[test]
