@@ -48,20 +48,27 @@ pub fn init_logging(default: &str) {
         .init();
 }
 
-/// Completes on Ctrl-C, or on SIGTERM (how systemd stops a service).
-pub async fn shutdown_signal() {
+/// Completes on Ctrl-C, or on SIGTERM (how systemd stops a service). The
+/// handlers are installed by this call, not when the future is first
+/// polled: a SIGTERM that comes in between (right after the server said it
+/// listens) would otherwise kill the process before it shuts down cleanly.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
+    let signals = {
         use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        signal(SignalKind::terminate()).ok().zip(signal(SignalKind::interrupt()).ok())
+    };
+    async move {
+        #[cfg(unix)]
+        if let Some((mut term, mut interrupt)) = signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 /// Threads for blocking work (storage calls, page rendering). They wait on
@@ -94,5 +101,23 @@ pub fn block_on_main<E: std::fmt::Display>(
             eprintln!("error: {error:#}");
             exit_code(&error)
         }
+    }
+}
+
+#[cfg(all(test, unix))]
+mod shutdown_signal_tests {
+    /// Without the handler in place when `shutdown_signal` returns, this
+    /// SIGTERM would end the test process itself.
+    #[tokio::test]
+    async fn a_sigterm_before_the_first_poll_is_caught_not_fatal() {
+        let shutdown = super::shutdown_signal();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &std::process::id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success());
+        tokio::time::timeout(std::time::Duration::from_secs(60), shutdown)
+            .await
+            .expect("the SIGTERM completes the future");
     }
 }

@@ -187,6 +187,17 @@ fn a_database_that_cannot_be_used_is_refused_with_a_clear_error_and_left_untouch
     assert_eq!(std::fs::read(&newer).unwrap(), before);
 }
 
+/// systemd may stop the service the moment it has started: a SIGTERM right
+/// after "listening" is a clean stop (exit 0), never death by the signal.
+#[test]
+fn a_server_stopped_as_soon_as_it_listens_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("parc.db");
+    for _ in 0..10 {
+        Server::start(&db).stop();
+    }
+}
+
 #[test]
 fn the_server_refuses_to_start_without_an_enrollment_secret() {
     let dir = tempfile::tempdir().unwrap();

@@ -203,6 +203,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             let http_address = http_listener.local_addr()?;
             let tls = config.tls.is_some();
+            // Before saying so: from then on, a SIGTERM means a clean stop.
+            let shutdown = parc_server::shutdown_signal();
             tracing::info!(%address, %http_address, tls, db = %config.db.display(), "parc-server listening");
             // The policy `parc policy set` stored outranks `--policy`.
             let file_given = config.policy_source.clone();
@@ -242,9 +244,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 },
             ));
-            let grpc = serve_with_tls(listener, state, grpc_tls, parc_server::shutdown_signal())
-                .await
-                .context("gRPC server failed");
+            let grpc =
+                serve_with_tls(listener, state, grpc_tls, shutdown).await.context("gRPC server failed");
             let _ = stop.send(true);
             let _ = snapshots.await;
             http.await.context("HTTP server task failed")?.context("HTTP server failed")?;
